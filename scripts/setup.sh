@@ -35,6 +35,12 @@ APT_PACKAGES=(
   ca-certificates procps
 )
 
+# Options (env): SETUP_SKIP_BROWSER=1 leaves out Chromium (servers/containers that run no browser
+# tests); SETUP_SKIP_WEB=1 skips the web bundle build (the Dockerfile builds it after copying sources).
+if [ "${SETUP_SKIP_BROWSER:-}" = "1" ]; then
+  APT_PACKAGES=("${APT_PACKAGES[@]/chromium/}")
+fi
+
 step "1/4 system packages (apt)"
 if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
   echo "roomcast's set-up needs Debian 12 (bookworm) or a derivative with apt-get." >&2
@@ -42,6 +48,7 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>
 fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
+  [ -n "$pkg" ] || continue
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$pkg")
 done
@@ -74,7 +81,11 @@ step "3/4 mediasoup worker"
 run bash scripts/mediasoup-worker.sh
 
 step "4/4 web bundles (meeting page, player)"
-run npm run --silent build:web
+if [ "${SETUP_SKIP_WEB:-}" = "1" ]; then
+  echo "skipped (SETUP_SKIP_WEB=1)"
+else
+  run npm run --silent build:web
+fi
 
 echo
 echo "==> [setup] done in $(( $(date +%s) - START_TS )) s. Next: 'npm test', or 'npm start' and open http://localhost:8080/"
