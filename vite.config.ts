@@ -15,8 +15,14 @@ export default defineConfig({
     target: 'es2022',
     rollupOptions: {
       input: {
+        lobby: resolve(import.meta.dirname, 'gateway/web/lobby.html'),
         meeting: resolve(import.meta.dirname, 'gateway/web/meeting.html'),
         player: resolve(import.meta.dirname, 'player/watch.html'),
+        // <roomcast-panel> as one standalone module at a stable URL (/embed/panel.js) for other sites.
+        'panel-embed': resolve(import.meta.dirname, 'gateway/web/panel/embed.ts'),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'panel-embed' ? 'embed/panel.js' : '[name]-[hash].js'),
       },
     },
   },

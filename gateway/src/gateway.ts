@@ -10,7 +10,11 @@ import { ffmpegVersion } from './process/ffmpeg.ts';
 import { OwnedProcess } from './process/owned-process.ts';
 import { healthRouter } from './api/health.ts';
 import { errorHandler, notFoundHandler, securityHeaders } from './api/http-common.ts';
-import { homeRouter } from './api/home.ts';
+import { ConferenceServer } from './conference/conference-server.ts';
+import { conferenceRouter } from './conference/http-routes.ts';
+import { startStreaming, type Streaming } from './ingest/streaming.ts';
+import { Sidecar } from './sidecar/sidecar.ts';
+import { GoLive } from './livestream/go-live.ts';
 
 /**
  * The running gateway: owns the mediasoup workers, the HTTP server and (in later stages) the
@@ -30,13 +34,27 @@ export class Gateway {
     if (!ffmpeg)
       logger.error('ffmpeg not found on PATH: livestreams and HLS will not work (run npm run setup)');
     const workers = await WorkerPool.create(config.mediasoup, logger);
+    // Stream keys (SQLite), the RTMP hub and the HLS packagers.
+    let streaming: Streaming;
+    try {
+      streaming = await startStreaming(config, logger);
+    } catch (err) {
+      workers.close();
+      throw err;
+    }
 
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', config.server.trustProxy);
     app.use(securityHeaders);
     app.use(healthRouter({ workers: () => workers.status(), ffmpegVersion: ffmpeg }));
-    app.use(homeRouter());
+    // Lobby (/), meeting pages (/r/:room) and the browser bundles (/assets).
+    app.use(conferenceRouter());
+    // Public HLS files, stream status and the watch page.
+    app.use(...streaming.routers);
+    // Go live: livestream REST API, /api/openapi.json, /metrics, /embed/panel.js.
+    const golive = new GoLive({ config, logger, streaming });
+    app.use(...golive.routers());
     app.use(notFoundHandler);
     app.use(errorHandler(logger));
 
@@ -53,12 +71,23 @@ export class Gateway {
         });
       });
     } catch (err) {
+      await streaming.stop();
       workers.close();
       throw new Error(
         `cannot listen on ${config.server.host}:${config.server.port}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
       );
     }
     const gw = new Gateway(config, logger, workers, app, server);
+    gw.streaming = streaming;
+    if (config.conference.enabled) gw.conference = new ConferenceServer(config, workers, server, logger);
+    gw.golive = golive;
+    if (gw.conference) golive.attachConference(gw.conference);
+    // Rooms of an existing mediasoup app (roomcast/connector) on /sidecar; names shared with the conference.
+    if (config.sidecar.enabled)
+      gw.sidecar = Sidecar.start(server, config, workers, logger, (room) =>
+        Boolean(gw.conference?.room(room)),
+      );
+    golive.sidecar = gw.sidecar;
     logger.info(
       { url: gw.url, workers: workers.pids(), ffmpeg, tls: Boolean(tls.cert) },
       'roomcast gateway listening',
@@ -75,15 +104,51 @@ export class Gateway {
     return `${this.config.server.tls.cert ? 'https' : 'http'}://${host}:${this.port}`;
   }
 
+  /** The embedded conference (rooms + signaling); undefined when conference.enabled is false. */
+  conference: ConferenceServer | undefined;
+
+  /** Remote rooms of existing mediasoup apps (`sidecar.roomSource(name)`); undefined when sidecar.enabled is false. */
+  sidecar: Sidecar | undefined;
+
+  private streaming!: Streaming;
+
+  /** Livestreams of rooms (service, REST API, webhooks, metrics). */
+  golive!: GoLive;
+
+  /** Stream keys and playback ids (SQLite). */
+  get keys(): Streaming['keys'] {
+    return this.streaming.keys;
+  }
+
+  /** The embedded RTMP hub: streamStarted/streamEnded events, local pull URLs. */
+  get ingest(): Streaming['ingest'] {
+    return this.streaming.ingest;
+  }
+
+  /** HLS packagers, stream status, viewer counts, keep flag (recording). */
+  get hls(): Streaming['hls'] {
+    return this.streaming.hls;
+  }
+
+  /** Where a local publisher (the livestream compositor) publishes a room: rtmp://127.0.0.1:<port>/live/<key>. */
+  localPublishUrl(room: string): string {
+    return this.streaming.ingest.localPublishUrl(this.streaming.keys.getOrCreate(room).streamKey);
+  }
+
   private stopping: Promise<void> | undefined;
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping gateway');
+      // Livestreams first: their recordings are finalised while the hub is still up.
+      await this.golive.close();
+      await this.conference?.close();
+      this.sidecar?.close();
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve());
         this.server.closeAllConnections();
       });
+      await this.streaming.stop();
       await OwnedProcess.stopAll();
       this.workers.close();
       this.logger.info('gateway stopped');

@@ -61,6 +61,8 @@ export class Peer {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // Producers may live on transports the peer does not own (server-side media): close them too.
+    for (const p of this.producers.values()) p.close();
     for (const t of this.transports.values()) t.close();
     this.transports.clear();
     this.producers.clear();

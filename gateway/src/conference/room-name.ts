@@ -28,6 +28,6 @@ export const DISPLAY_NAME_MAX = 40;
 
 /** Display names are free text but trimmed, bounded and free of control characters. */
 export function cleanDisplayName(input: string): string {
-  // eslint-disable-next-line no-control-regex
-  return input.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, DISPLAY_NAME_MAX);
+  const printable = [...input].filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f).join('');
+  return printable.trim().slice(0, DISPLAY_NAME_MAX);
 }

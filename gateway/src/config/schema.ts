@@ -169,6 +169,21 @@ const sidecarSchema = z
     secret: z.string().default(''),
     /** How long a livestream waits for a lost app connection before stopping. */
     reconnectWindowSeconds: seconds.default(30),
+    /** The gateway's side of the media pipes (mediasoup PipeTransports, UDP, ports from mediasoup.rtcMinPort-rtcMaxPort). */
+    pipe: z
+      .object({
+        /** Local address the gateway's pipe transports listen on (0.0.0.0 when the app is on another host). */
+        listenIp: hostOrIp.default('127.0.0.1'),
+        /** Address the app sends media to; required when listenIp is 0.0.0.0. */
+        announcedAddress: z.string().default(''),
+        /** Encrypt piped media (SRTP); keys are exchanged over the authenticated control channel. */
+        enableSrtp: z.boolean().default(true),
+      })
+      .strict()
+      .default({ listenIp: '127.0.0.1', announcedAddress: '', enableSrtp: true })
+      .refine((p) => !['0.0.0.0', '::'].includes(p.listenIp) || p.announcedAddress !== '', {
+        message: 'announcedAddress is required when listenIp is a wildcard address',
+      }),
   })
   .strict()
   .refine((s) => !s.enabled || s.secret.length >= 32, {

@@ -38,6 +38,13 @@ export interface RoomSourceEvents {
   activeSpeakerChanged: [participantId: string | null];
   /** The room is gone (last person left and the grace period passed, or the app disconnected for good). */
   closed: [reason: string];
+  /**
+   * Sidecar rooms only: the link to the app hosting the room was lost. Consumed tracks stay open
+   * (media may keep flowing through surviving pipes); a livestream shows `reconnecting`.
+   */
+  interrupted: [reason: string];
+  /** Sidecar rooms only: the app is back and the room state was resynced. */
+  restored: [];
 }
 
 /** Where a consumed track's RTP should be sent (an ffmpeg receiver on this host, usually). */
