@@ -3,6 +3,7 @@ import { checkRoomName, cleanDisplayName } from '../src/conference/room-name.ts'
 import { Signaling, SignalingError, type SignalingNotification } from './signaling.ts';
 import { NAME_KEY, moderatorKey } from './storage-keys.ts';
 import { Tiles } from './tiles.ts';
+import { installLivestreamPanel } from './panel/meeting-glue.ts';
 
 // The meeting page: joins /r/<room> over the signaling socket, publishes camera/mic/screen with
 // mediasoup-client and consumes everyone else. A dropped socket tears the session down and
@@ -592,4 +593,6 @@ function askName(): Promise<string> {
   });
 }
 
+// The livestream panel (<roomcast-panel>, loaded from /embed/panel.js) after each join.
+installLivestreamPanel();
 void main();

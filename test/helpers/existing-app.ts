@@ -5,8 +5,11 @@
  *
  * Run: node --import tsx test/helpers/existing-app.ts
  * Env: ROOMCAST_URL, ROOMCAST_SECRET, APP_NAME, ROOM,
- *      PARTICIPANTS='[{"id":"alice-1","name":"Alice","color":"red"}, ...]'
- * Stdout: one JSON object per line: {event:'ready'|'status'|'refused'|'report', ...}.
+ *      PARTICIPANTS='[{"id":"alice-1","name":"Alice","color":"red"}, ...]',
+ *      VIDEO_SIZE (default 160x120),
+ *      PAGE_PORT + GATEWAY_URL (optional): also serve the app's meeting page on 127.0.0.1:PAGE_PORT,
+ *      embedding the gateway's `<roomcast-panel>` with a token the app signs (existing-app-page.ts).
+ * Stdout: one JSON object per line: {event:'ready'|'status'|'refused'|'report'|'page', ...}.
  * Stdin: "report" (print peers + transports), "pause <id>" / "resume <id>" (its video), "quit".
  */
 import readline from 'node:readline';
@@ -14,6 +17,7 @@ import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import { RoomcastConnector } from 'roomcast/connector';
 import { startSyntheticSender, type SyntheticProducers } from './synthetic.ts';
+import { serveMeetingPage } from './existing-app-page.ts';
 
 interface Peer {
   id: string;
@@ -58,11 +62,12 @@ link.on('refused', (message) => out({ event: 'refused', message }));
 
 const room = link.registerRoom(env('ROOM'), router);
 const wanted = JSON.parse(env('PARTICIPANTS')) as { id: string; name: string; color: string }[];
+const videoSize = process.env.VIDEO_SIZE ?? '160x120';
 for (const p of wanted) {
   const media = await startSyntheticSender({
     router,
     name: p.name,
-    videoInput: ['-f', 'lavfi', '-i', `color=c=${p.color}:size=160x120:rate=15`],
+    videoInput: ['-f', 'lavfi', '-i', `color=c=${p.color}:size=${videoSize}:rate=15`],
     audioInput: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
   });
   peers.set(p.id, { id: p.id, displayName: p.name, media });
@@ -70,10 +75,25 @@ for (const p of wanted) {
   if (media.video) room.trackAdded(p.id, media.video, 'camera');
   if (media.audio) room.trackAdded(p.id, media.audio, 'mic');
 }
+const page = process.env.PAGE_PORT
+  ? await serveMeetingPage({
+      port: Number(process.env.PAGE_PORT),
+      gatewayUrl: env('GATEWAY_URL'),
+      room: env('ROOM'),
+      secret: env('ROOMCAST_SECRET'),
+      onExclude: (id, excluded) => {
+        if (!peers.has(id)) return;
+        room.participantUpdated(id, { excludedFromStream: excluded });
+        out({ event: 'excluded', id, excluded });
+      },
+    })
+  : undefined;
+if (page) out({ event: 'page', url: page.url });
 out({ event: 'ready', peers: [...peers.values()].map((p) => ({ id: p.id, displayName: p.displayName })) });
 
 async function quit(): Promise<void> {
   link.close();
+  page?.close();
   for (const p of peers.values()) await p.media.close();
   worker.close();
   process.exit(0);

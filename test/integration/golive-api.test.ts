@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestSignalingClient } from '../helpers/conference.ts';
@@ -7,6 +7,7 @@ import { api, startGoLiveGateway, startWebhookReceiver } from '../helpers/golive
 import { startRtmpListener } from '../helpers/livestream-hub.ts';
 import { freeTcpPort, waitFor } from '../helpers/net.ts';
 import { probe } from '../helpers/ffprobe.ts';
+import { descendants, isAlive } from '../helpers/gateway-process.ts';
 import type { OwnedProcess } from '../../gateway/src/process/owned-process.ts';
 
 // The go-live REST API against a real gateway: embedded conference (signaling peers without
@@ -35,7 +36,8 @@ const fileSize = (f: string) => {
 };
 const metricsText = async () =>
   (await fetch(`${gw.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${API_KEY}` } })).text();
-const status = async () => (await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream`, { token: modToken })).body;
+const status = async () =>
+  (await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream`, { token: modToken })).body;
 
 beforeAll(async () => {
   hooks = await startWebhookReceiver(SECRET);
@@ -251,7 +253,9 @@ describe('go-live REST API', () => {
     const id = String(add.body.id);
     expect(String(add.body.url)).not.toContain('dest-secret-key');
     const dest = async () =>
-      ((await status()).destinations as { id: string; state: string; bytes: number }[]).find((d) => d.id === id);
+      ((await status()).destinations as { id: string; state: string; bytes: number }[]).find(
+        (d) => d.id === id,
+      );
     const destState = async () => (await dest())?.state;
     await waitFor('destination live', async () => (await destState()) === 'live', 30_000);
     // Bytes as reported by the relay's ffmpeg (the listener's file is flushed in 32 KB blocks).
@@ -262,7 +266,9 @@ describe('go-live REST API', () => {
     l1.killNow();
     await l1.waitForExit();
     await waitFor('destination retrying', async () => (await destState()) === 'retrying', 30_000);
-    const playbackId = String((await status()).watchPath).split('/').pop();
+    const playbackId = String((await status()).watchPath)
+      .split('/')
+      .pop();
     const seq = async () => {
       const text = await (await fetch(`${gw.baseUrl}/hls/${playbackId}/index.m3u8`)).text();
       return Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? -1);
@@ -292,7 +298,9 @@ describe('go-live REST API', () => {
       token: modToken,
     });
     expect(del.status).toBe(204);
-    const list = await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream/destinations`, { token: modToken });
+    const list = await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream/destinations`, {
+      token: modToken,
+    });
     expect(list.body.destinations).toEqual([]);
     // What the second listener received is the livestream (H.264 + AAC).
     await listeners.pop()!.stop();
@@ -327,7 +335,12 @@ describe('go-live REST API', () => {
 
     const recs = await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/recordings`, { token: modToken });
     expect(recs.status).toBe(200);
-    const list = recs.body.recordings as { name: string; size: number; complete: boolean; durationSeconds: number }[];
+    const list = recs.body.recordings as {
+      name: string;
+      size: number;
+      complete: boolean;
+      durationSeconds: number;
+    }[];
     expect(list.length).toBe(1);
     expect(list[0]).toMatchObject({ complete: true });
     expect(list[0]!.durationSeconds).toBeGreaterThan(1);
@@ -347,7 +360,8 @@ describe('go-live REST API', () => {
     await waitFor(
       'auto-stopped',
       async () =>
-        (await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream`, { token: API_KEY })).body.state === 'stopped',
+        (await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream`, { token: API_KEY })).body.state ===
+        'stopped',
       30_000,
     );
     const st = await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/livestream`, { token: API_KEY });
@@ -355,7 +369,11 @@ describe('go-live REST API', () => {
   });
 
   it('sent signed webhooks, in order', async () => {
-    await waitFor('webhooks delivered', () => hooks.events.filter((e) => e.type === 'livestream.ended').length >= 2, 20_000);
+    await waitFor(
+      'webhooks delivered',
+      () => hooks.events.filter((e) => e.type === 'livestream.ended').length >= 2,
+      20_000,
+    );
     expect(hooks.events.every((e) => e.signatureOk)).toBe(true);
     const types = hooks.events.map((e) => e.type);
     expect(types).toEqual([
@@ -381,3 +399,26 @@ describe('go-live REST API', () => {
     expect(limited).toBe(1);
   });
 });
+
+describe('gateway shutdown', () => {
+  it('stops running livestreams cleanly: ended webhook sent, no ffmpeg left', async () => {
+    const r = await api(gw.baseUrl, 'POST', `/api/rooms/${ROOM}/livestream/start`, { token: API_KEY });
+    expect(r.status).toBe(201);
+    await waitFor('live', async () => (await status()).state === 'live', 30_000);
+    const ffmpegs = () => descendants(process.pid).filter((p) => isAlive(p) && comm(p) === 'ffmpeg');
+    expect(ffmpegs().length).toBeGreaterThan(0);
+    await gw.stop();
+    expect(ffmpegs()).toEqual([]);
+    const last = hooks.events[hooks.events.length - 1]!;
+    expect(last.type).toBe('livestream.ended');
+    expect(last.data.reason).toMatch(/shutting down/);
+  }, 60_000);
+});
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import WebSocket from 'ws';
 import { validateConfig } from '../../gateway/src/config/loader.ts';
 import { Gateway } from '../../gateway/src/gateway.ts';
@@ -16,6 +15,7 @@ import { startRtpRecorder } from '../helpers/rtp-receiver.ts';
 import { probe } from '../helpers/ffprobe.ts';
 import { colorClose, frameAt } from '../helpers/rtmp-receiver.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { ExistingAppProcess as AppProcess } from '../helpers/existing-app-process.ts';
 
 // Sidecar mode across processes: an "existing app" (its own Node process, mediasoup worker and
 // router, two synthetic ffmpeg participants, only the public connector API) registers its room
@@ -28,75 +28,6 @@ const ROOM = 'sidecar-demo';
 const RED: [number, number, number] = [255, 0, 0];
 const BLUE: [number, number, number] = [0, 0, 255];
 const GREEN: [number, number, number] = [0, 128, 0];
-
-interface AppLine {
-  event: string;
-  [k: string]: unknown;
-}
-
-/** The existing-app process with its stdout lines parsed. */
-class AppProcess {
-  readonly lines: AppLine[] = [];
-  readonly child: ChildProcess;
-  private stderr = '';
-
-  constructor(env: Record<string, string>) {
-    // Own process group: kill() takes the app down with its ffmpeg senders and mediasoup worker,
-    // like a crashed host, and leaves no orphans.
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/existing-app.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    readline.createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      if (l.startsWith('{')) this.lines.push(JSON.parse(l) as AppLine);
-    });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-  }
-
-  async waitLine(what: string, pred: (l: AppLine) => boolean, timeoutMs = 30_000): Promise<AppLine> {
-    return await waitFor(
-      `${what} (app stderr: ${this.stderr.slice(-500)})`,
-      () => this.lines.find(pred),
-      timeoutMs,
-    );
-  }
-
-  async report(): Promise<AppLine> {
-    const n = this.lines.length;
-    this.child.stdin!.write('report\n');
-    return await this.waitLine('app report', (l) => l.event === 'report' && this.lines.indexOf(l) >= n);
-  }
-
-  private get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.running) return this.killGroup();
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin!.write('quit\n');
-    const t = setTimeout(() => this.killGroup(), 5000);
-    await exited;
-    clearTimeout(t);
-    this.killGroup(); // anything the app failed to stop
-  }
-
-  /** Abrupt death: no goodbye on the control channel; its worker and ffmpeg senders die with it. */
-  async kill(): Promise<void> {
-    const exited = this.running ? new Promise((r) => this.child.once('exit', r)) : Promise.resolve();
-    this.killGroup();
-    await exited;
-  }
-
-  private killGroup(): void {
-    try {
-      process.kill(-this.child.pid!, 'SIGKILL');
-    } catch {
-      /* group already gone */
-    }
-  }
-}
 
 /** Consumes `trackId` to a local ffmpeg recorder for `seconds`; returns the recording. */
 async function recordTrack(room: RoomSource, trackId: string, seconds: number, existing?: ConsumedTrack) {

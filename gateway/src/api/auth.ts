@@ -63,7 +63,11 @@ export class ApiAuth {
   authenticate(req: Pick<Request, 'headers'>, room: string): Principal {
     const token = bearerToken(req);
     if (!token)
-      throw new HttpError(401, 'Authorization: Bearer <moderator token or API key> is required', 'authorization');
+      throw new HttpError(
+        401,
+        'Authorization: Bearer <moderator token or API key> is required',
+        'authorization',
+      );
     if (this.isApiKey(token)) return { role: 'moderator', actor: 'api-key' };
     if (this.opts.isModerator(room, token)) return { role: 'moderator', actor: 'moderator-token' };
     for (const v of this.verifiers) {

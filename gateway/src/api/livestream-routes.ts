@@ -1,4 +1,10 @@
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  Router,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { z } from 'zod';
 import { checkRoomName } from '../conference/room-name.ts';
 import type { LivestreamService } from '../livestream/service.ts';
@@ -76,7 +82,10 @@ export function livestreamRouter(opts: LivestreamRoutesOptions): Router {
 
   /** Runs the checks in order, then the handler; errors go to the gateway's error handler. */
   const route =
-    (role: 'any' | 'moderator', handler: (ctx: Ctx, req: Request, res: Response) => Promise<unknown> | unknown) =>
+    (
+      role: 'any' | 'moderator',
+      handler: (ctx: Ctx, req: Request, res: Response) => Promise<unknown> | unknown,
+    ) =>
     (req: Request, res: Response, next: NextFunction): void => {
       void (async () => {
         const check = checkRoomName(req.params.room);
@@ -94,7 +103,8 @@ export function livestreamRouter(opts: LivestreamRoutesOptions): Router {
     principal.role === 'moderator'
       ? { ...service.status(room), role: principal.role }
       : { ...service.publicStatus(room), role: principal.role };
-  const mod = (h: (ctx: Ctx, req: Request, res: Response) => Promise<unknown> | unknown) => route('moderator', h);
+  const mod = (h: (ctx: Ctx, req: Request, res: Response) => Promise<unknown> | unknown) =>
+    route('moderator', h);
   const mutating: RequestHandler[] = [limited, json];
 
   router.get(
@@ -194,7 +204,13 @@ export function livestreamRouter(opts: LivestreamRoutesOptions): Router {
 
   const keyView = (room: string, req: Request, k: { streamKey: string; playbackId: string }) => {
     const rtmpUrl = opts.rtmpBaseUrl(req);
-    return { room, rtmpUrl, streamKey: k.streamKey, playbackId: k.playbackId, watchPath: `/watch/${k.playbackId}` };
+    return {
+      room,
+      rtmpUrl,
+      streamKey: k.streamKey,
+      playbackId: k.playbackId,
+      watchPath: `/watch/${k.playbackId}`,
+    };
   };
   router.get(
     '/api/rooms/:room/key',
@@ -203,7 +219,9 @@ export function livestreamRouter(opts: LivestreamRoutesOptions): Router {
   router.post(
     '/api/rooms/:room/key/rotate',
     limited,
-    mod(async ({ room, principal }, req) => keyView(room, req, await service.rotateKey(room, principal.actor))),
+    mod(async ({ room, principal }, req) =>
+      keyView(room, req, await service.rotateKey(room, principal.actor)),
+    ),
   );
 
   return router;

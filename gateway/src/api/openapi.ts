@@ -92,7 +92,10 @@ export const openApiDocument: Json = {
                 type: 'object',
                 properties: {
                   enabled: { type: 'boolean' },
-                  state: { type: ['string', 'null'], enum: ['recording', 'finalising', 'ready', 'failed', null] },
+                  state: {
+                    type: ['string', 'null'],
+                    enum: ['recording', 'finalising', 'ready', 'failed', null],
+                  },
                   file: { type: ['string', 'null'] },
                 },
               },
@@ -163,18 +166,28 @@ export const openApiDocument: Json = {
       },
     },
     '/api/openapi.json': {
-      get: { summary: 'This document.', security: [], responses: { '200': ok('OpenAPI 3.1.', { type: 'object' }) } },
+      get: {
+        summary: 'This document.',
+        security: [],
+        responses: { '200': ok('OpenAPI 3.1.', { type: 'object' }) },
+      },
     },
     '/api/rooms/{room}/livestream': {
       get: roomOp('Livestream status (participants get the public subset).', {
         '200': ok('Status.', { oneOf: [ref('Status'), ref('PublicStatus')] }),
         ...common,
       }),
-      delete: roomOp('Stop the livestream (same as POST …/stop).', { '200': ok('Stopped.', ref('Status')), ...mutating }),
+      delete: roomOp('Stop the livestream (same as POST …/stop).', {
+        '200': ok('Stopped.', ref('Status')),
+        ...mutating,
+      }),
     },
     '/api/rooms/{room}/livestream/events': {
       get: roomOp('Server-sent events: `event: status` with the status on every change.', {
-        '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '200': {
+          description: 'text/event-stream',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
         ...common,
       }),
     },
@@ -182,7 +195,13 @@ export const openApiDocument: Json = {
       post: roomOp(
         'Start livestreaming the room (the gateway joins as a hidden participant).',
         { '201': ok('Starting.', ref('Status')), ...mutating },
-        { requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { layout: ref('Layout') } } } } } },
+        {
+          requestBody: {
+            content: {
+              'application/json': { schema: { type: 'object', properties: { layout: ref('Layout') } } },
+            },
+          },
+        },
       ),
     },
     '/api/rooms/{room}/livestream/stop': {
@@ -192,12 +211,17 @@ export const openApiDocument: Json = {
       put: roomOp(
         'Change the layout, live.',
         { '200': ok('Status.', ref('Status')), ...mutating },
-        { requestBody: body({ type: 'object', required: ['layout'], properties: { layout: ref('Layout') } }) },
+        {
+          requestBody: body({ type: 'object', required: ['layout'], properties: { layout: ref('Layout') } }),
+        },
       ),
     },
     '/api/rooms/{room}/livestream/destinations': {
       get: roomOp('Extra RTMP(S) destinations and their states.', {
-        '200': ok('List.', { type: 'object', properties: { destinations: { type: 'array', items: ref('Destination') } } }),
+        '200': ok('List.', {
+          type: 'object',
+          properties: { destinations: { type: 'array', items: ref('Destination') } },
+        }),
         ...modOnly,
       }),
       post: roomOp(
@@ -227,12 +251,21 @@ export const openApiDocument: Json = {
       put: roomOp(
         'Record toggle (an MP4 in recording.dir; HLS segments are kept).',
         { '200': ok('Status.', ref('Status')), ...mutating },
-        { requestBody: body({ type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' } } }) },
+        {
+          requestBody: body({
+            type: 'object',
+            required: ['enabled'],
+            properties: { enabled: { type: 'boolean' } },
+          }),
+        },
       ),
     },
     '/api/rooms/{room}/recordings': {
       get: roomOp('Recordings of the room, newest first.', {
-        '200': ok('List.', { type: 'object', properties: { recordings: { type: 'array', items: ref('Recording') } } }),
+        '200': ok('List.', {
+          type: 'object',
+          properties: { recordings: { type: 'array', items: ref('Recording') } },
+        }),
         ...modOnly,
       }),
     },
@@ -243,7 +276,10 @@ export const openApiDocument: Json = {
       }),
     },
     '/api/rooms/{room}/key/rotate': {
-      post: roomOp('New stream key; the old one stops working at once.', { '200': ok('New key.', ref('Key')), ...mutating }),
+      post: roomOp('New stream key; the old one stops working at once.', {
+        '200': ok('New key.', ref('Key')),
+        ...mutating,
+      }),
     },
   },
 };

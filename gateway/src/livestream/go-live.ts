@@ -47,7 +47,10 @@ export class GoLive {
 
   constructor(private readonly opts: GoLiveOptions) {
     const { config, logger } = opts;
-    this.webhooks = new WebhookDispatcher({ config: config.webhooks, logger: logger.child({ part: 'webhooks' }) });
+    this.webhooks = new WebhookDispatcher({
+      config: config.webhooks,
+      logger: logger.child({ part: 'webhooks' }),
+    });
     this.auth = new ApiAuth({
       apiKeys: config.api.keys,
       isModerator: (room, token) => this.conference?.isModerator(room, token) ?? false,
@@ -101,7 +104,9 @@ export class GoLive {
     // Room names are in the labels: scrapers need an API key, or must be on this host.
     const metrics = metricsRouter(this.metrics, {
       authorize: (req) =>
-        config.api.keys.length > 0 ? this.auth.isApiKey(bearerToken(req)) : isLoopback(req.socket.remoteAddress),
+        config.api.keys.length > 0
+          ? this.auth.isApiKey(bearerToken(req))
+          : isLoopback(req.socket.remoteAddress),
     });
     return [api, openApiRouter(), metrics, embedRouter(this.opts.distDir ?? WEB_DIST)];
   }

@@ -184,7 +184,11 @@ export class LivestreamService extends EventEmitter<LivestreamServiceEvents> {
       shownLayout: ACTIVE.includes(e.state) ? e.live.layout : null,
       hls,
       destinations: e.destinations.list().map(destinationView),
-      recording: { enabled: e.recordingEnabled, state: e.recorder?.state ?? null, file: e.recorder?.name ?? null },
+      recording: {
+        enabled: e.recordingEnabled,
+        state: e.recorder?.state ?? null,
+        file: e.recorder?.name ?? null,
+      },
     };
   }
 
@@ -207,7 +211,11 @@ export class LivestreamService extends EventEmitter<LivestreamServiceEvents> {
    * Starts the room's livestream: the gateway joins as the hidden participant and publishes
    * to the hub with the room's key. 404 if the room is not open, 409 if already streamed.
    */
-  async start(room: string, actor: string, opts: { layout?: LayoutModeSetting } = {}): Promise<LivestreamStatus> {
+  async start(
+    room: string,
+    actor: string,
+    opts: { layout?: LayoutModeSetting } = {},
+  ): Promise<LivestreamStatus> {
     if (this.closed) throw new HttpError(503, 'the gateway is stopping');
     if (this.isActive(room)) throw new HttpError(409, `room "${room}" is already being livestreamed`);
     const source = this.opts.roomSource(room);

@@ -41,7 +41,7 @@ export function installLivestreamPanel(parent: HTMLElement = document.body): voi
       panel.setAttribute('room', d.room);
       panel.setAttribute('token', token);
       if (!panel.isConnected) host.append(panel);
-    })().catch((err: unknown) => console.warn('livestream panel unavailable', err));
+    })().catch((err: unknown) => console.error('livestream panel unavailable', err));
   });
   document.addEventListener('roomcast:notification', (e) => {
     const n = (e as CustomEvent<{ method: string }>).detail;

@@ -1,7 +1,8 @@
 // The panel's styles (adopted by the shadow root; no inline <style>, so a strict CSP is fine).
 export const PANEL_CSS = `
-:host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1b1f24; }
-.panel { background: #fff; border: 1px solid #c9d1d9; border-radius: 8px; padding: 10px 12px; max-width: 460px; }
+:host { display: block; font: 14px/1.4 system-ui, sans-serif; color: #1b1f24; color-scheme: light; }
+a { color: #0969da; }
+.panel { background: #fff; box-shadow: 0 2px 8px rgba(0,0,0,.35); border: 1px solid #c9d1d9; border-radius: 8px; padding: 10px 12px; max-width: 460px; }
 .head { display: flex; align-items: center; gap: 8px; }
 .badge { background: #d1242f; color: #fff; font-weight: 700; letter-spacing: .05em; padding: 2px 8px; border-radius: 4px; }
 .badge[data-state="starting"], .badge[data-state="reconnecting"] { background: #bf8700; }
@@ -11,7 +12,7 @@ export const PANEL_CSS = `
 .watch a { overflow-wrap: anywhere; }
 code { background: #f3f4f6; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
 button, select, input { font: inherit; }
-button { padding: 4px 10px; border: 1px solid #8c959f; border-radius: 5px; background: #f6f8fa; cursor: pointer; }
+button { color: #1b1f24; padding: 4px 10px; border: 1px solid #8c959f; border-radius: 5px; background: #f6f8fa; cursor: pointer; }
 button.primary { background: #1f883d; border-color: #1f883d; color: #fff; }
 button.danger { background: #fff; border-color: #d1242f; color: #d1242f; }
 button:disabled, select:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
