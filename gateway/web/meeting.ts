@@ -501,13 +501,24 @@ async function stopScreen(): Promise<void> {
 // Lets e2e tests read WebRTC stats and publish a canvas as a screen share where headless
 // Chromium cannot capture a screen.
 
+interface InboundStat {
+  kind: string;
+  framesDecoded: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Grows while received audio is played out with a non-zero level ("they can hear you"). */
+  totalAudioEnergy: number;
+}
+
 declare global {
   interface Window {
     __roomcast: {
       peerId(): string;
-      inboundStats(): Promise<
-        { kind: string; framesDecoded: number; packetsReceived: number; bytesReceived: number }[]
-      >;
+      /** The other participants this page knows (a hidden server-side consumer must never show up). */
+      peers(): { id: string; displayName: string }[];
+      inboundStats(): Promise<InboundStat[]>;
+      /** A signaling request on this page's socket (the same the panel glue gets). */
+      request(method: string, data: object): Promise<unknown>;
       shareCanvas(): Promise<void>;
     };
   }
@@ -515,28 +526,24 @@ declare global {
 
 window.__roomcast = {
   peerId: () => session?.selfId ?? '',
+  peers: () =>
+    [...(session?.peers ?? new Map()).entries()].map(([id, p]) => ({ id, displayName: p.displayName })),
   async inboundStats() {
     const report = await session?.recv?.getStats();
-    const out: { kind: string; framesDecoded: number; packetsReceived: number; bytesReceived: number }[] = [];
-    report?.forEach(
-      (s: {
-        type: string;
-        kind?: string;
-        framesDecoded?: number;
-        packetsReceived?: number;
-        bytesReceived?: number;
-      }) => {
-        if (s.type === 'inbound-rtp')
-          out.push({
-            kind: s.kind ?? '',
-            framesDecoded: s.framesDecoded ?? 0,
-            packetsReceived: s.packetsReceived ?? 0,
-            bytesReceived: s.bytesReceived ?? 0,
-          });
-      },
-    );
+    const out: InboundStat[] = [];
+    report?.forEach((s: Partial<InboundStat> & { type: string }) => {
+      if (s.type === 'inbound-rtp')
+        out.push({
+          kind: s.kind ?? '',
+          framesDecoded: s.framesDecoded ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
+          totalAudioEnergy: s.totalAudioEnergy ?? 0,
+        });
+    });
     return out;
   },
+  request: (method, data) => session?.sig.request(method, data) ?? Promise.reject(new Error('not joined')),
   async shareCanvas() {
     const canvas = document.createElement('canvas');
     canvas.width = 320;

@@ -100,17 +100,9 @@ describe('go live from the meeting', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     env = await startGoLiveGateway({ livestream: { autoStopEmptySeconds: 0, autoStopNoMediaSeconds: 0 } });
-    // Fake devices, permission not auto-accepted: participants join receive-only. Browser →
-    // mediasoup media currently crashes the worker in the DTLS handshake (issue 3 report, lead
-    // investigating); switch to launchBrowser({ fakeMedia: true }) once that is fixed. Each
-    // participant is still a tile of the picture (name placeholder), which is what is counted.
+    // Moderator and participant publish fake camera + mic (small, to spare CPU); the viewer only plays.
     for (let i = 0; i < 3; i++)
-      browsers.push(
-        await launchBrowser({
-          extraArgs: ['--use-fake-device-for-media-stream'],
-          viewport: { width: 1000, height: 700 },
-        }),
-      );
+      browsers.push(await launchBrowser({ fakeMedia: i < 2, viewport: { width: 1000, height: 700 } }));
     moderator = await browsers[0]!.newPage();
     participant = await browsers[1]!.newPage();
     viewer = await browsers[2]!.newPage();
@@ -122,9 +114,9 @@ describe('go live from the meeting', () => {
   }, 60_000);
 
   it('moderator and participant join; only the moderator has the controls', async () => {
-    await moderator.goto(`${env.baseUrl}/r/${ROOM}?name=Mia`);
+    await moderator.goto(`${env.baseUrl}/r/${ROOM}?name=Mia&video=320x240`);
     await moderator.locator('[data-testid=start-button]').waitFor({ timeout: 20_000 });
-    await participant.goto(`${env.baseUrl}/r/${ROOM}?name=Paul`);
+    await participant.goto(`${env.baseUrl}/r/${ROOM}?name=Paul&video=320x240`);
     await participant
       .locator('[data-testid=live-state]')
       .filter({ hasText: 'Not live' })
@@ -158,6 +150,26 @@ describe('go live from the meeting', () => {
       };
     }, ROOM);
     expect(results).toEqual({ start: 403, key: 403, layout: 403, startNoAuth: 401, status: 200 });
+    // A panel with a forged token shows "Not authorised" and no controls.
+    const forged = await participant.evaluate(async (room) => {
+      const el = document.createElement('roomcast-panel');
+      el.id = 'forged';
+      el.setAttribute('room', room);
+      el.setAttribute('token', `${btoa('{"v":1}').replace(/=/g, '')}.${'A'.repeat(43)}`);
+      document.body.append(el);
+      const state = () => el.shadowRoot!.querySelector('[data-testid=live-state]')!.textContent;
+      for (let i = 0; i < 100 && state() !== 'Not authorised'; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const out = {
+        state: state(),
+        error: el.shadowRoot!.querySelector('[data-testid=panel-error]')!.textContent,
+        controls: !(el.shadowRoot!.querySelector('[data-testid=moderator-controls]') as HTMLElement).hidden,
+      };
+      el.remove();
+      return out;
+    }, ROOM);
+    expect(forged).toMatchObject({ state: 'Not authorised', controls: false });
+    expect(forged.error).toMatch(/signature/);
   });
 
   it('the moderator starts; both see LIVE; the viewer plays; the output shows two tiles', async () => {
@@ -192,7 +204,10 @@ describe('go live from the meeting', () => {
       `[golive e2e] click → first HLS segment ${firstSegmentMs} ms, → viewer first frame ${firstFrameMs} ms`,
     );
 
-    // Both participants are tiles of the picture (camera or name placeholder).
+    // Pin the grid through the panel's layout picker (applied live): "auto" would follow the fake
+    // microphones' beeps into speaker view. Both participants' cameras are then tiles of the picture.
+    await moderator.locator('[data-testid=layout-select]').selectOption('grid');
+    await moderator.locator('[data-testid=live-state][data-state=live]').waitFor({ timeout: 20_000 });
     await waitFor(
       'two tiles in the HLS output',
       async () => tilesOnMiddleRow(await hlsFrame(playlist)) === 2,

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startTestGateway } from '../helpers/conference.ts';
+import { waitFor } from '../helpers/net.ts';
 
-// The meeting UI in Debian Chromium against an in-process gateway. Participants here are
-// receive-only (camera/mic permission denied): browser → mediasoup media is blocked by a worker
-// crash in DTLS (see the issue 3 report), so what is proven is the page + signaling behaviour:
-// lobby validation, the permission-denied message, tiles with names appearing and disappearing.
+// The meeting page in Debian Chromium against an in-process gateway (real mediasoup worker).
+// Media participants use Chromium's fake camera (320x240) and fake microphone (a periodic beep);
+// the screen share goes through the real "Share screen" button (getDisplayMedia, auto-selected
+// screen in headless Chromium).
 describe('meeting page', () => {
   let env: Awaited<ReturnType<typeof startTestGateway>>;
   const browsers: Awaited<ReturnType<typeof launchBrowser>>[] = [];
@@ -26,6 +27,45 @@ describe('meeting page', () => {
     return b.newPage();
   }
 
+  async function mediaPage(room: string, name: string): Promise<Page> {
+    const b = await launchBrowser({ fakeMedia: true, autoSelectScreen: true });
+    browsers.push(b);
+    const page = await b.newPage();
+    await page.goto(`${env.baseUrl}/r/${room}?name=${name}&video=320x240`);
+    await page.waitForSelector('[data-testid=controls]:not([hidden])');
+    return page;
+  }
+
+  type Totals = { frames: number; audioPackets: number; audioEnergy: number };
+  async function inbound(page: Page): Promise<Totals> {
+    const stats = await page.evaluate(() => window.__roomcast.inboundStats());
+    const sum = (kind: string, key: 'framesDecoded' | 'packetsReceived' | 'totalAudioEnergy') =>
+      stats.filter((s) => s.kind === kind).reduce((n, s) => n + s[key], 0);
+    return {
+      frames: sum('video', 'framesDecoded'),
+      audioPackets: sum('audio', 'packetsReceived'),
+      audioEnergy: sum('audio', 'totalAudioEnergy'),
+    };
+  }
+
+  /** Two samples 2 s apart once media flows: what grew in between. */
+  async function mediaGrowth(page: Page): Promise<{ first: Totals; second: Totals }> {
+    await waitFor('inbound video and audio', async () => {
+      const t = await inbound(page);
+      return t.frames > 0 && t.audioPackets > 0 ? t : undefined;
+    });
+    const first = await inbound(page);
+    await page.waitForTimeout(2000);
+    return { first, second: await inbound(page) };
+  }
+
+  /** Frames shown by the <video> of a tile (grows only while frames arrive and decode). */
+  function tileFrames(page: Page, peerId: string, source: 'camera' | 'screen'): Promise<number> {
+    return page
+      .locator(`[data-testid=tile][data-peer-id="${peerId}"][data-source=${source}] video`)
+      .evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames);
+  }
+
   it('lobby: a bad room name gets a clear message; a good one opens /r/<room>', async () => {
     const page = await deniedPage();
     await page.goto(`${env.baseUrl}/`);
@@ -38,46 +78,117 @@ describe('meeting page', () => {
     await page.click('[data-testid=join-button]');
     await page.waitForURL(`${env.baseUrl}/r/team-sync`);
     expect(await page.textContent('[data-testid=room-name]')).toBe('team-sync');
-  });
 
-  it('two participants see each other’s tiles; a leave removes the tile; denied media is explained', async () => {
-    const alice = await deniedPage();
-    const bob = await deniedPage();
-    await alice.goto(`${env.baseUrl}/r/e2e-room?name=Alice`);
-    await alice.waitForSelector('[data-testid=tile][data-local=true]');
-    await bob.goto(`${env.baseUrl}/r/e2e-room?name=Bob`);
-
-    for (const [page, other] of [
-      [alice, 'Bob'],
-      [bob, 'Alice'],
-    ] as const) {
-      const remote = page.locator('[data-testid=tile]:not([data-local])');
-      await remote.first().waitFor();
-      expect(await remote.locator('[data-testid=name]').textContent()).toBe(other);
-      expect(await remote.locator('[data-testid=mic-state]').getAttribute('data-muted')).toBe('true');
-      expect(await page.textContent('[data-testid=media-warning]')).toContain('permission was denied');
-      expect(await page.textContent('[data-testid=media-warning]')).toContain('receive-only');
-      expect(await page.isDisabled('[data-testid=btn-mic]')).toBe(true);
-      expect(await page.textContent('[data-testid=peer-count]')).toBe('2 in the room');
-    }
-    // The creator is the moderator; the server agrees with the token the browser kept.
-    expect(await alice.isVisible('[data-testid=moderator-badge]')).toBe(true);
-    expect(await bob.isVisible('[data-testid=moderator-badge]')).toBe(false);
-    const token = await alice.evaluate(() => localStorage.getItem('roomcast.moderator.e2e-room'));
-    expect(env.gw.conference!.isModerator('e2e-room', token ?? undefined)).toBe(true);
-
-    const bobId = await bob.evaluate(() => window.__roomcast.peerId());
-    expect(await alice.locator(`[data-testid=tile][data-peer-id="${bobId}"]`).count()).toBe(1);
-    await bob.click('[data-testid=btn-leave]');
-    await bob.waitForSelector('[data-testid=left]');
-    await alice.locator(`[data-testid=tile][data-peer-id="${bobId}"]`).waitFor({ state: 'detached' });
-    expect(await alice.locator('[data-testid=tile]').count()).toBe(1);
-  });
-
-  it('a bad room URL gets a 400 page with the reason', async () => {
-    const page = await deniedPage();
     const res = await page.goto(`${env.baseUrl}/r/NoCaps`);
     expect(res?.status()).toBe(400);
     expect(await page.textContent('[data-testid=error-message]')).toContain('contains "N"');
+  });
+
+  it('two participants see and hear each other; mute, camera off, screen share, leave', async () => {
+    const alice = await mediaPage('media', 'Alice');
+    const bob = await mediaPage('media', 'Bob');
+    const aliceId = await alice.evaluate(() => window.__roomcast.peerId());
+    const bobId = await bob.evaluate(() => window.__roomcast.peerId());
+    const tileAt = (page: Page, peerId: string, source = 'camera') =>
+      page.locator(`[data-testid=tile][data-peer-id="${peerId}"][data-source=${source}]`);
+
+    // See and hear: decoded video frames and received audio (played out with energy) keep growing.
+    for (const [page, other, otherId] of [
+      [alice, 'Bob', bobId],
+      [bob, 'Alice', aliceId],
+    ] as const) {
+      const { first, second } = await mediaGrowth(page);
+      expect(second.frames).toBeGreaterThan(first.frames + 5);
+      expect(second.audioPackets).toBeGreaterThan(first.audioPackets + 20);
+      expect(second.audioEnergy).toBeGreaterThan(first.audioEnergy);
+      const tile = tileAt(page, otherId);
+      expect(await tile.getAttribute('data-video')).toBe('on');
+      expect(await tile.locator('[data-testid=name]').textContent()).toBe(other);
+      expect(await tile.locator('[data-testid=mic-state]').getAttribute('data-muted')).toBe('false');
+      expect(await tile.locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth)).toBe(320);
+      expect(await page.textContent('[data-testid=peer-count]')).toBe('2 in the room');
+    }
+    const room = env.gw.conference!.room('media')!;
+    const aliceProducers = () => [...room.peers.get(aliceId)!.producers.values()];
+    const aliceTile = tileAt(bob, aliceId);
+
+    // Mic off → Bob's tile shows Alice muted and the server paused her mic producer; and back.
+    await alice.click('[data-testid=btn-mic]');
+    expect(await alice.textContent('[data-testid=btn-mic]')).toBe('Mic off');
+    await aliceTile.locator('[data-testid=mic-state][data-muted=true]').waitFor(); // visible
+    expect(aliceProducers().find((p) => p.appData.source === 'mic')?.paused).toBe(true);
+    await alice.click('[data-testid=btn-mic]');
+    // Unmuted = the muted marker is in the DOM but hidden.
+    await aliceTile.locator('[data-testid=mic-state][data-muted=false]').waitFor({ state: 'attached' });
+    expect(await aliceTile.locator('[data-testid=mic-state]').isVisible()).toBe(false);
+    expect(aliceProducers().find((p) => p.appData.source === 'mic')?.paused).toBe(false);
+
+    // Camera off → Bob sees Alice's placeholder (initials) instead of video; back on → frames again.
+    await alice.click('[data-testid=btn-camera]');
+    await bob.locator(`[data-testid=tile][data-peer-id="${aliceId}"][data-video=off]`).waitFor();
+    expect(await aliceTile.locator('.avatar').isVisible()).toBe(true);
+    expect(await aliceTile.locator('.avatar').textContent()).toBe('A');
+    expect(aliceProducers().find((p) => p.appData.source === 'camera')?.paused).toBe(true);
+    await alice.click('[data-testid=btn-camera]');
+    await bob.locator(`[data-testid=tile][data-peer-id="${aliceId}"][data-video=on]`).waitFor();
+    const shown = await tileFrames(bob, aliceId, 'camera');
+    await waitFor('Alice’s camera frames again at Bob', async () =>
+      (await tileFrames(bob, aliceId, 'camera')) > shown + 5 ? true : undefined,
+    );
+
+    // Screen share through the real button → a screen tile for Alice at Bob, with moving frames.
+    await alice.click('[data-testid=btn-screen]');
+    await alice.waitForSelector('[data-testid=btn-screen][aria-pressed=true]');
+    await tileAt(bob, aliceId, 'screen').waitFor();
+    expect(await tileAt(bob, aliceId, 'screen').locator('[data-testid=name]').textContent()).toBe(
+      'Alice · screen',
+    );
+    await waitFor('screen frames at Bob', async () =>
+      (await tileFrames(bob, aliceId, 'screen')) > 5 ? true : undefined,
+    );
+    const screenWidth = await tileAt(bob, aliceId, 'screen')
+      .locator('video')
+      .evaluate((v: HTMLVideoElement) => v.videoWidth);
+    expect(screenWidth).toBeGreaterThan(320); // the 800x600 screen, not the camera
+    expect(aliceProducers().map((p) => p.appData.source)).toContain('screen');
+    await alice.click('[data-testid=btn-screen]');
+    await tileAt(bob, aliceId, 'screen').waitFor({ state: 'detached' });
+    expect(aliceProducers().map((p) => p.appData.source)).not.toContain('screen');
+
+    // Bob leaves → his tile disappears at Alice.
+    await bob.click('[data-testid=btn-leave]');
+    await bob.waitForSelector('[data-testid=left]');
+    await tileAt(alice, bobId).waitFor({ state: 'detached' });
+    expect(await alice.locator('[data-testid=tile]').count()).toBe(1);
+    expect(await alice.textContent('[data-testid=peer-count]')).toBe('1 in the room');
+  });
+
+  it('a participant without camera/mic permission is told so and still receives the others', async () => {
+    const alice = await mediaPage('denied', 'Alice');
+    const aliceId = await alice.evaluate(() => window.__roomcast.peerId());
+    const carol = await deniedPage();
+    await carol.goto(`${env.baseUrl}/r/denied?name=Carol`);
+    await carol.waitForSelector('[data-testid=controls]:not([hidden])');
+    const warning = await carol.textContent('[data-testid=media-warning]');
+    expect(warning).toContain('permission was denied');
+    expect(warning).toContain('receive-only');
+    expect(await carol.isDisabled('[data-testid=btn-mic]')).toBe(true);
+    expect(await carol.isDisabled('[data-testid=btn-camera]')).toBe(true);
+    const { first, second } = await mediaGrowth(carol);
+    expect(second.frames).toBeGreaterThan(first.frames);
+    expect(
+      await carol.locator(`[data-testid=tile][data-peer-id="${aliceId}"]`).getAttribute('data-video'),
+    ).toBe('on');
+    // Alice sees Carol's tile with the placeholder and a muted mic: nothing comes from Carol.
+    const carolId = await carol.evaluate(() => window.__roomcast.peerId());
+    const carolTile = alice.locator(`[data-testid=tile][data-peer-id="${carolId}"]`);
+    await carolTile.waitFor();
+    expect(await carolTile.getAttribute('data-video')).toBe('off');
+    expect(await carolTile.locator('[data-testid=mic-state]').getAttribute('data-muted')).toBe('true');
+    // The room creator is the moderator; the server agrees with the token the browser kept.
+    expect(await alice.isVisible('[data-testid=moderator-badge]')).toBe(true);
+    expect(await carol.isVisible('[data-testid=moderator-badge]')).toBe(false);
+    const token = await alice.evaluate(() => localStorage.getItem('roomcast.moderator.denied'));
+    expect(env.gw.conference!.isModerator('denied', token ?? undefined)).toBe(true);
   });
 });

@@ -387,6 +387,21 @@ describe('go-live REST API', () => {
     expect(hooks.events[4]!.data.reason).toMatch(/empty/);
   });
 
+  it('rotating the key while live restarts the livestream on the new key', async () => {
+    const r = await api(gw.baseUrl, 'POST', `/api/rooms/${ROOM}/livestream/start`, { token: API_KEY });
+    expect(r.status).toBe(201);
+    await waitFor('live', async () => (await status()).state === 'live', 30_000);
+    const before = await api(gw.baseUrl, 'GET', `/api/rooms/${ROOM}/key`, { token: API_KEY });
+    const rot = await api(gw.baseUrl, 'POST', `/api/rooms/${ROOM}/key/rotate`, { token: API_KEY });
+    expect(rot.status).toBe(200);
+    expect(rot.body.streamKey).not.toBe(before.body.streamKey);
+    await waitFor('live again', async () => (await status()).state === 'live', 30_000);
+    // The hub has exactly one live publisher for the room: ours, on the new key.
+    expect(gw.gw.ingest.isLive(ROOM)).toBe(true);
+    const stop = await api(gw.baseUrl, 'POST', `/api/rooms/${ROOM}/livestream/stop`, { token: API_KEY });
+    expect(stop.body.state).toBe('stopped');
+  });
+
   it('rate-limits the mutating routes', async () => {
     let limited = 0;
     for (let i = 0; i < 700 && limited === 0; i++) {
@@ -402,6 +417,8 @@ describe('go-live REST API', () => {
 
 describe('gateway shutdown', () => {
   it('stops running livestreams cleanly: ended webhook sent, no ffmpeg left', async () => {
+    // The previous test emptied this client's rate-limit bucket: wait for it to refill.
+    await new Promise((res) => setTimeout(res, 1500));
     const r = await api(gw.baseUrl, 'POST', `/api/rooms/${ROOM}/livestream/start`, { token: API_KEY });
     expect(r.status).toBe(201);
     await waitFor('live', async () => (await status()).state === 'live', 30_000);

@@ -1,22 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { types as ms } from 'mediasoup';
-import type { ProducerAppData } from '../../gateway/src/conference/peer.ts';
+import type { Page } from 'playwright-core';
 import type { ConsumedTrack, RoomSource } from '../../gateway/src/rooms/room-source.ts';
-import { startTestGateway, TestSignalingClient } from '../helpers/conference.ts';
-import { startSyntheticSender, type SyntheticProducers } from '../helpers/synthetic.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startTestGateway } from '../helpers/conference.ts';
 import { startRtpRecorder } from '../helpers/rtp-receiver.ts';
 import { freeUdpPortPair, waitFor } from '../helpers/net.ts';
 import { probe } from '../helpers/ffprobe.ts';
 
-// The embedded RoomSource: participants are real signaling peers (WebSocket clients of the
-// gateway). Their media comes from synthetic ffmpeg senders registered as the peers' tracks,
-// because browser WebRTC into this worker build is blocked (see the issue 3 report: the worker
-// segfaults in libssl on the first DTLS write). Consumption goes through the real path:
-// RoomSource.consume → PlainTransport consumer → ffmpeg receiver → decoded frames.
-describe('EmbeddedRoomSource', () => {
+// The embedded RoomSource of a room with two real participants: Debian Chromium on the meeting
+// page with fake camera (320x240) and mic, publishing over WebRTC into the mediasoup router.
+// Consumption goes through the hidden path: RoomSource.consume → PlainTransport consumer →
+// ffmpeg RTP receiver → decoded frames.
+describe('EmbeddedRoomSource with browser participants', () => {
   let env: Awaited<ReturnType<typeof startTestGateway>>;
-  const clients: TestSignalingClient[] = [];
-  const senders: SyntheticProducers[] = [];
+  const browsers: Awaited<ReturnType<typeof launchBrowser>>[] = [];
+  const pages: Record<string, Page> = {};
   let consumed: ConsumedTrack | undefined;
 
   beforeAll(async () => {
@@ -24,105 +22,97 @@ describe('EmbeddedRoomSource', () => {
   });
   afterAll(async () => {
     consumed?.close();
-    await Promise.all(senders.map((s) => s.close()));
-    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(browsers.map((b) => b.dispose()));
     await env?.stop();
   });
 
-  async function join(name: string) {
-    const c = await TestSignalingClient.connect(env.wsUrl);
-    clients.push(c);
-    const r = await c.request('join', { room: 'rs', displayName: name });
-    expect(r.ok).toBe(true);
-    return { client: c, peerId: r.data!.peerId as string };
+  async function join(name: string): Promise<Page> {
+    const b = await launchBrowser({ fakeMedia: true });
+    browsers.push(b);
+    const page = await b.newPage();
+    await page.goto(`${env.baseUrl}/r/rs?name=${name}&video=320x240`);
+    await page.waitForSelector('[data-testid=controls]:not([hidden])');
+    pages[name] = page;
+    return page;
   }
 
-  async function publishSynthetic(peerId: string, color: string) {
-    const room = env.gw.conference!.room('rs')!;
-    const peer = room.peers.get(peerId)!;
-    const s = await startSyntheticSender({
-      router: room.router,
-      name: color,
-      videoInput: ['-f', 'lavfi', '-i', `color=c=${color}:size=320x240:rate=15`],
-      audioInput: ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-      appData: { peerId },
-    });
-    senders.push(s);
-    await room.registerProducer(peer, s.video as ms.Producer<ProducerAppData>);
-    await room.registerProducer(peer, s.audio as ms.Producer<ProducerAppData>);
-    return s;
-  }
+  const describeTracks = (source: RoomSource, name: string) =>
+    source
+      .participants()
+      .find((p) => p.displayName === name)
+      ?.tracks.map((t) => `${t.kind}:${t.source}:${t.paused}`)
+      .sort();
 
-  it('lists both participants with their tracks, and events follow the room', async () => {
-    const alice = await join('Alice');
+  it('lists both participants with camera and mic; events follow joins and mutes', async () => {
+    await join('Alice');
     const conf = env.gw.conference!;
     const source: RoomSource = conf.roomSource('rs')!;
     expect(conf.roomSource('rs')).toBe(source); // one source per room
     const events: string[] = [];
     source.on('participantJoined', (p) => events.push(`joined:${p.displayName}`));
     source.on('trackAdded', (_id, t) => events.push(`track:${t.kind}:${t.source}`));
+    source.on('trackPaused', () => events.push('paused'));
+    source.on('trackResumed', () => events.push('resumed'));
     source.on('participantUpdated', (p) => events.push(`updated:${p.displayName}:${p.excludedFromStream}`));
 
     const bob = await join('Bob');
-    await publishSynthetic(alice.peerId, 'red');
-    await publishSynthetic(bob.peerId, 'blue');
-    expect((await bob.client.request('stream.setExcluded', { excluded: true })).ok).toBe(true);
+    await waitFor('Bob’s two tracks', () => (describeTracks(source, 'Bob')?.length === 2 ? true : undefined));
+    expect(
+      source
+        .participants()
+        .map((p) => p.displayName)
+        .sort(),
+    ).toEqual(['Alice', 'Bob']);
+    for (const name of ['Alice', 'Bob'])
+      expect(describeTracks(source, name)).toEqual(['audio:mic:false', 'video:camera:false']);
+    expect(events[0]).toBe('joined:Bob');
+    expect(events.slice(1).sort()).toEqual(['track:audio:mic', 'track:video:camera']);
 
-    const parts = source.participants();
-    expect(parts.map((p) => p.displayName).sort()).toEqual(['Alice', 'Bob']);
-    for (const p of parts) {
-      expect(p.tracks.map((t) => `${t.kind}:${t.source}:${t.paused}`).sort()).toEqual([
-        'audio:mic:false',
-        'video:camera:false',
-      ]);
-    }
-    expect(parts.find((p) => p.displayName === 'Bob')?.excludedFromStream).toBe(true);
-    expect(events).toEqual([
-      'joined:Bob',
-      'track:video:camera',
-      'track:audio:mic',
-      'track:video:camera',
-      'track:audio:mic',
-      'updated:Bob:true',
-    ]);
-    // Peers were told about each other's tracks through signaling.
-    await waitFor('newProducer at Alice', () =>
-      alice.client.notifications.filter((n) => n.method === 'newProducer').length === 2 ? true : undefined,
-    );
+    // Bob mutes his mic in the page: the track is paused in the RoomSource, then resumed.
+    await bob.click('[data-testid=btn-mic]');
+    await waitFor('mic paused', () => (events.includes('paused') ? true : undefined));
+    expect(describeTracks(source, 'Bob')).toEqual(['audio:mic:true', 'video:camera:false']);
+    await bob.click('[data-testid=btn-mic]');
+    await waitFor('mic resumed', () => (events.includes('resumed') ? true : undefined));
+    expect(describeTracks(source, 'Bob')).toEqual(['audio:mic:false', 'video:camera:false']);
+
+    // "Don't show me in the stream" (the panel's request) reaches the RoomSource.
+    await bob.evaluate(() => window.__roomcast.request('stream.setExcluded', { excluded: true }));
+    expect(events.at(-1)).toBe('updated:Bob:true');
+    expect(source.participants().find((p) => p.displayName === 'Bob')?.excludedFromStream).toBe(true);
   });
 
-  it('consumes a video track to an ffmpeg receiver that decodes frames; the consumer stays hidden', async () => {
+  it('consumes a browser camera to an ffmpeg receiver that decodes frames; the consumer stays hidden', async () => {
     const source = env.gw.conference!.roomSource('rs')!;
     const alice = source.participants().find((p) => p.displayName === 'Alice')!;
     const video = alice.tracks.find((t) => t.kind === 'video')!;
-    const notificationsBefore = clients.map((c) => c.notifications.length);
 
     const port = await freeUdpPortPair();
     consumed = await source.consume(video.id, { ip: '127.0.0.1', port, rtcpPort: port + 1 });
     expect(consumed.kind).toBe('video');
     const rec = startRtpRecorder([consumed.receive], 4);
     await new Promise((r) => setTimeout(r, 300)); // let ffmpeg bind before media flows
-    await consumed.start();
+    await consumed.start(); // resume + keyframe request to the browser
     await rec.proc.waitForExit();
     const probed = await probe(rec.outFile);
     const v = probed.streams.find((s) => s.codecType === 'video');
     expect(v?.codecName).toBe('vp8');
+    expect(v?.width).toBe(320);
     expect(v?.frames ?? 0).toBeGreaterThan(10);
     expect(await consumed.bytesSent()).toBeGreaterThan(1000);
 
-    // Hidden: no signaling peer was told anything, and a newcomer sees exactly Alice and Bob.
-    // (activeSpeaker may fire: the synthetic mics play a tone.)
-    const newMethods = clients.flatMap((c, i) =>
-      c.notifications.slice(notificationsBefore[i]).map((n) => n.method),
-    );
-    expect(newMethods.filter((m) => m !== 'activeSpeaker')).toEqual([]);
-    const carol = await TestSignalingClient.connect(env.wsUrl);
-    clients.push(carol);
-    const j = await carol.request('join', { room: 'rs', displayName: 'Carol' });
-    const peers = j.data!.peers as { displayName: string; producers: unknown[] }[];
-    expect(peers.map((p) => p.displayName).sort()).toEqual(['Alice', 'Bob']);
-    expect(peers.every((p) => p.producers.length === 2)).toBe(true);
-    expect(source.participants()).toHaveLength(3);
+    // Hidden: each page knows exactly the one other person, shows two tiles and "2 in the room".
+    for (const [name, other] of [
+      ['Alice', 'Bob'],
+      ['Bob', 'Alice'],
+    ] as const) {
+      const page = pages[name]!;
+      const peers = await page.evaluate(() => window.__roomcast.peers());
+      expect(peers.map((p) => p.displayName)).toEqual([other]);
+      expect(await page.locator('[data-testid=tile]').count()).toBe(2);
+      expect(await page.textContent('[data-testid=peer-count]')).toBe('2 in the room');
+    }
+    expect(source.participants()).toHaveLength(2);
   });
 
   it('a consumed track closes when its participant leaves', async () => {
@@ -133,7 +123,7 @@ describe('EmbeddedRoomSource', () => {
     source.on('trackRemoved', (_p, t) => removed.push(t));
     const alice = source.participants().find((p) => p.displayName === 'Alice')!;
     const closed = new Promise<void>((resolve) => consumed!.once('closed', () => resolve()));
-    await clients[0]!.close();
+    await pages.Alice!.click('[data-testid=btn-leave]');
     await closed;
     expect(consumed!.closed).toBe(true);
     expect(left).toEqual([alice.id]);

@@ -54,6 +54,9 @@ describe('ApiAuth', () => {
     const t = tokens.mint('r1', 'participant');
     const forged = `${Buffer.from(JSON.stringify({ v: 1, room: 'r1', role: 'moderator', iat: 1, exp: 2, jti: 'xxxxxxxxxx' })).toString('base64url')}.${t.split('.')[1]}`;
     expect(status(() => auth.authenticate(req(`Bearer ${forged}`), 'r1'))).toBe(401);
+    expect(() => auth.authenticate(req(`Bearer ${forged}`), 'r1')).toThrow(
+      /invalid credentials: panel token refused, the signature/,
+    );
   });
 
   it('an API key is recognised for server-wide endpoints only when configured', () => {

@@ -34,6 +34,7 @@ export interface ApiAuthOptions {
   verifiers?: TokenVerifier[];
 }
 
+const PANEL_TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 const BEARER = /^Bearer\s+([\x21-\x7e]{1,4096})$/i;
 
 export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
@@ -74,6 +75,13 @@ export class ApiAuth {
       const p = v(token, room);
       if (p) return p;
     }
+    // Shaped like a signed panel token but no verifier accepted it: say so (app-side bug).
+    if (PANEL_TOKEN_SHAPE.test(token))
+      throw new HttpError(
+        401,
+        'invalid credentials: panel token refused, the signature does not match (wrong secret, tampered token, or sidecar mode off)',
+        'authorization',
+      );
     throw new HttpError(401, 'invalid credentials for this room', 'authorization');
   }
 

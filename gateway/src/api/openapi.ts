@@ -3,8 +3,8 @@ import { VERSION } from '../version.ts';
 
 /**
  * The OpenAPI 3.1 description of the gateway's HTTP API, served at GET /api/openapi.json.
- * Hand-written (small, stable); test/integration/livestream-api.test.ts checks that every
- * route the gateway answers is listed here and vice versa.
+ * Hand-written (small, stable); test/integration/golive-api.test.ts checks that every route
+ * of the API is listed.
  */
 
 type Json = Record<string, unknown>;

@@ -119,7 +119,6 @@ interface Entry {
   lastRestarts: number;
   everLive: boolean;
   ending: Promise<void> | null;
-  detach: () => void;
 }
 
 const ACTIVE: readonly PublicState[] = ['starting', 'live', 'reconnecting'];
@@ -291,34 +290,12 @@ export class LivestreamService extends EventEmitter<LivestreamServiceEvents> {
       lastRestarts: 0,
       everLive: false,
       ending: null,
-      detach: () => undefined,
     };
     entry.sampler.unref();
     this.entries.set(room, entry);
 
     live.on('state', (state, reason) => this.onState(entry, state, reason));
-    // Sidecar rooms: the app's link dropped / came back. The output keeps running (placeholders
-    // or surviving pipes); the panel shows `reconnecting` meanwhile.
-    const onInterrupted = (why: string) => {
-      if (entry.ending || entry.state !== 'live') return;
-      entry.state = 'reconnecting';
-      entry.reason = `lost the connection to the room's app: ${why}`;
-      this.changed(entry);
-      this.updateLiveGauge();
-    };
-    const onRestored = () => {
-      if (entry.ending || entry.state !== 'reconnecting' || live.state !== 'live') return;
-      entry.state = 'live';
-      entry.reason = null;
-      this.changed(entry);
-      this.updateLiveGauge();
-    };
-    source.on('interrupted', onInterrupted);
-    source.on('restored', onRestored);
-    entry.detach = () => {
-      source.off('interrupted', onInterrupted);
-      source.off('restored', onRestored);
-    };
+    // (Sidecar rooms: the Livestream itself goes `reconnecting` / `live` on interrupted/restored.)
     live.on('layout', () => this.changed(entry));
     destinations.on('state', () => this.changed(entry));
     destinations.on('attemptFailed', () => this.opts.metrics.incDestinationFailures(room));
@@ -465,7 +442,6 @@ export class LivestreamService extends EventEmitter<LivestreamServiceEvents> {
       e.reason = reason;
       e.endedAt = new Date();
       e.autoStop.stop();
-      e.detach();
       clearInterval(e.sampler);
       this.changed(e);
       this.updateLiveGauge();

@@ -189,8 +189,14 @@ export class RoomcastPanel extends HTMLElement {
           err instanceof PanelApiError &&
           (err.status === 401 || err.status === 403 || err.status === 404)
         ) {
+          // No point retrying with the same credentials; nothing here can work without them.
+          this.$('live-state').textContent = err.status === 404 ? 'Unknown room' : 'Not authorised';
+          this.$('live-state').dataset.state = 'unauthorised';
+          this.$('live-badge').hidden = true;
+          this.$('moderator-controls').hidden = true;
+          this.$('exclude-toggle').closest('label')!.hidden = true;
           this.showError(err);
-          return; // no point retrying with the same credentials
+          return;
         }
         failures++;
       }
@@ -206,6 +212,7 @@ export class RoomcastPanel extends HTMLElement {
     this.st = s;
     const mod = s.role === 'moderator';
     this.$('moderator-controls').hidden = !mod;
+    this.$('exclude-toggle').closest('label')!.hidden = false;
     this.renderState();
     if (!mod) return;
     const streamed = isStreamed(s.state);
