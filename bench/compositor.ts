@@ -29,7 +29,7 @@ import { MEDIA_CODECS } from '../gateway/src/mediasoup/worker-pool.ts';
 import { Livestream } from '../gateway/src/livestream/livestream.ts';
 import { processCpuSeconds, processMemory } from '../gateway/src/livestream/proc-stats.ts';
 import { layout } from '../gateway/src/compositor/layout.ts';
-import type { OutputConfig } from '../gateway/src/config/schema.ts';
+import { DEFAULT_OUTPUT, type OutputConfig } from '../gateway/src/config/schema.ts';
 import { OwnedProcess } from '../gateway/src/process/owned-process.ts';
 import { FFMPEG, ffmpegVersion } from '../gateway/src/process/ffmpeg.ts';
 import { buildReceiveSdp } from '../gateway/src/rtp/sdp.ts';
@@ -38,6 +38,7 @@ import { encoderArgs } from '../gateway/src/compositor/encoder.ts';
 import { allocatePortPair } from '../gateway/src/livestream/udp-ports.ts';
 import { SyntheticRoom, type Rgb } from '../test/helpers/synthetic-room.ts';
 import { silentLogger } from '../test/helpers/synthetic.ts';
+import { rtmpListenArgs } from '../test/helpers/rtmp-receiver.ts';
 import { freeTcpPort, waitFor } from '../test/helpers/net.ts';
 
 const execFileAsync = promisify(execFile);
@@ -46,15 +47,8 @@ const FAST_PRESET = (process.env.BENCH_FAST_PRESET ?? 'ultrafast') as OutputConf
 const MAX_STREAMS = Number(process.env.BENCH_MAX_STREAMS ?? 4);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const OUTPUT: OutputConfig = {
-  width: 1280,
-  height: 720,
-  fps: 30,
-  videoBitrateKbps: 2500,
-  audioBitrateKbps: 128,
-  preset: 'veryfast',
-  keyframeIntervalSeconds: 1,
-};
+// The gateway's default output: 720p30 veryfast.
+const OUTPUT: OutputConfig = DEFAULT_OUTPUT;
 
 const PEOPLE: { id: string; color: Rgb; tone: number }[] = [
   { id: 'p1', color: [200, 30, 30], tone: 500 },
@@ -69,19 +63,10 @@ async function rtmpSink(file: string | null): Promise<{ url: string; proc: Owned
   const proc = new OwnedProcess({
     name: 'bench rtmp sink',
     command: FFMPEG,
-    args: [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-listen',
-      '1',
-      '-f',
-      'flv',
-      '-i',
+    args: rtmpListenArgs(
       `rtmp://127.0.0.1:${port}/live/bench-key`,
-      ...(file ? ['-c', 'copy', '-f', 'flv', file] : ['-c', 'copy', '-f', 'null', '-']),
-    ],
+      file ? ['-f', 'flv', file] : ['-f', 'null', '-'],
+    ),
     logger: silentLogger,
   });
   await sleep(300);

@@ -1,17 +1,13 @@
 // Pure logic of the watch page: what to show for a status, how to format readouts.
 
-export type StreamStatus = 'live' | 'offline' | 'ended';
+// The wire types are the server's own (type-only imports: nothing of the server is bundled).
+import type { HlsStatus } from '../gateway/src/hls/hls-manager.ts';
+import type { PublicStreamStatus } from '../gateway/src/api/streams.ts';
 
-export interface StatusResponse {
-  playbackId: string;
-  status: StreamStatus;
-  startedAt: string | null;
-  endedAt: string | null;
-  viewers: number;
-  title: string;
-  description: string | null;
-  poster: string | null;
-}
+export type StreamStatus = HlsStatus;
+
+/** Body of the public status API (GET /api/streams/:playbackId). */
+export type StatusResponse = PublicStreamStatus;
 
 export function isStatusResponse(v: unknown): v is StatusResponse {
   if (typeof v !== 'object' || v === null) return false;

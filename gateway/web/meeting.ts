@@ -498,8 +498,9 @@ async function stopScreen(): Promise<void> {
 }
 
 // ---- test hook (documented in docs/configuration.md#conference) ----------------------------
-// Lets e2e tests read WebRTC stats and publish a canvas as a screen share where headless
-// Chromium cannot capture a screen.
+// Lets e2e tests read WebRTC stats and the page's peer list, and publish a canvas as a screen
+// share for browsers that cannot capture a screen (headless Chromium can: the e2e tests use the
+// real button with an auto-selected screen).
 
 interface InboundStat {
   kind: string;
@@ -600,6 +601,7 @@ function askName(): Promise<string> {
   });
 }
 
-// The livestream panel (<roomcast-panel>, loaded from /embed/panel.js) after each join.
-installLivestreamPanel();
+// The livestream panel (<roomcast-panel>, loaded from /embed/panel.js) after each join, in the
+// side column next to the grid (style.css) so it never covers a video tile.
+installLivestreamPanel($('side'));
 void main();

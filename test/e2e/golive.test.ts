@@ -1,77 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startGoLiveGateway, TEST_OUTPUT } from '../helpers/golive.ts';
 import { waitFor } from '../helpers/net.ts';
-import { FFMPEG } from '../../gateway/src/process/ffmpeg.ts';
+import { hlsFrame, saveHlsFrame } from '../helpers/hls-frame.ts';
+import type { RgbFrame } from '../helpers/rtmp-receiver.ts';
 
 // Go live from inside the meeting, in Debian Chromium with fake camera/mic: a moderator and a
 // participant join; only the moderator gets the panel's controls and the server refuses the
 // participant's calls; the moderator starts; both see LIVE; a viewer plays the watch link; a
 // frame of the HLS output shows two tiles; the participant opts out → one tile; stop → "ended".
 
-const execFileAsync = promisify(execFile);
 const ROOM = 'golive-e2e';
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-
-/** One frame of the live HLS output as RGB (the newest segment). */
-async function hlsFrame(url: string, png?: string): Promise<Buffer> {
-  const { width, height } = TEST_OUTPUT;
-  const { stdout } = await execFileAsync(
-    FFMPEG,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-live_start_index',
-      '-1',
-      '-i',
-      url,
-      '-frames:v',
-      '1',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${width}x${height}`,
-      'pipe:1',
-    ],
-    { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024, timeout: 20_000 },
-  );
-  if (png)
-    await execFileAsync(
-      FFMPEG,
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-live_start_index',
-        '-1',
-        '-i',
-        url,
-        '-frames:v',
-        '1',
-        '-y',
-        png,
-      ],
-      {
-        timeout: 20_000,
-      },
-    );
-  return stdout;
-}
 
 /**
  * Tiles crossing the middle row of the frame: runs of pixels that differ from the compositor's
  * background (rgb 18,18,22), at least 40 px wide (labels and borders are thinner).
  */
-function tilesOnMiddleRow(rgb: Buffer): number {
-  const { width, height } = TEST_OUTPUT;
+function tilesOnMiddleRow(frame: RgbFrame): number {
+  const { width, height, data: rgb } = frame;
   const y = Math.floor(height / 2);
   let runs = 0;
   let run = 0;
@@ -89,6 +39,10 @@ function tilesOnMiddleRow(rgb: Buffer): number {
   }
   return runs;
 }
+
+/** Tiles on the middle row of the newest frame of the live HLS output. */
+const hlsTiles = async (playlist: string): Promise<number> =>
+  tilesOnMiddleRow(await hlsFrame(playlist, TEST_OUTPUT.width, TEST_OUTPUT.height));
 
 describe('go live from the meeting', () => {
   let env: Awaited<ReturnType<typeof startGoLiveGateway>>;
@@ -208,12 +162,8 @@ describe('go live from the meeting', () => {
     // microphones' beeps into speaker view. Both participants' cameras are then tiles of the picture.
     await moderator.locator('[data-testid=layout-select]').selectOption('grid');
     await moderator.locator('[data-testid=live-state][data-state=live]').waitFor({ timeout: 20_000 });
-    await waitFor(
-      'two tiles in the HLS output',
-      async () => tilesOnMiddleRow(await hlsFrame(playlist)) === 2,
-      30_000,
-    );
-    await hlsFrame(playlist, path.join(SHOTS, 'golive-hls-two-tiles.png'));
+    await waitFor('two tiles in the HLS output', async () => (await hlsTiles(playlist)) === 2, 30_000);
+    await saveHlsFrame(playlist, path.join(SHOTS, 'golive-hls-two-tiles.png'));
     await moderator.screenshot({ path: path.join(SHOTS, 'golive-moderator-live.png') });
     await participant.screenshot({ path: path.join(SHOTS, 'golive-participant-live.png') });
     await viewer.screenshot({ path: path.join(SHOTS, 'golive-viewer-playing.png') });
@@ -226,12 +176,8 @@ describe('go live from the meeting', () => {
     const playlist = `${env.baseUrl}/hls/${playbackId}/index.m3u8`;
     await participant.click('[data-testid=exclude-toggle]');
     expect(await participant.isChecked('[data-testid=exclude-toggle]')).toBe(true);
-    await waitFor(
-      'one tile in the HLS output',
-      async () => tilesOnMiddleRow(await hlsFrame(playlist)) === 1,
-      30_000,
-    );
-    await hlsFrame(playlist, path.join(SHOTS, 'golive-hls-one-tile.png'));
+    await waitFor('one tile in the HLS output', async () => (await hlsTiles(playlist)) === 1, 30_000);
+    await saveHlsFrame(playlist, path.join(SHOTS, 'golive-hls-one-tile.png'));
     await participant.screenshot({ path: path.join(SHOTS, 'golive-participant-excluded.png') });
   });
 

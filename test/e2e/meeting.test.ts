@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startTestGateway } from '../helpers/conference.ts';
-import { waitFor } from '../helpers/net.ts';
+import { freeTcpPort, waitFor } from '../helpers/net.ts';
+import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
 // The meeting page in Debian Chromium against an in-process gateway (real mediasoup worker).
 // Media participants use Chromium's fake camera (320x240) and fake microphone (a periodic beep);
@@ -27,11 +28,11 @@ describe('meeting page', () => {
     return b.newPage();
   }
 
-  async function mediaPage(room: string, name: string): Promise<Page> {
+  async function mediaPage(room: string, name: string, baseUrl = env.baseUrl): Promise<Page> {
     const b = await launchBrowser({ fakeMedia: true, autoSelectScreen: true });
     browsers.push(b);
     const page = await b.newPage();
-    await page.goto(`${env.baseUrl}/r/${room}?name=${name}&video=320x240`);
+    await page.goto(`${baseUrl}/r/${room}?name=${name}&video=320x240`);
     await page.waitForSelector('[data-testid=controls]:not([hidden])');
     return page;
   }
@@ -64,6 +65,22 @@ describe('meeting page', () => {
     return page
       .locator(`[data-testid=tile][data-peer-id="${peerId}"][data-source=${source}] video`)
       .evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames);
+  }
+
+  /** The livestream panel sits beside the video tiles, never over one. */
+  async function expectPanelBesideTiles(page: Page): Promise<void> {
+    await page.locator('[data-testid=livestream-panel-host] roomcast-panel').waitFor();
+    const panel = (await page.locator('[data-testid=livestream-panel-host]').boundingBox())!;
+    expect(panel.width).toBeGreaterThan(100);
+    for (const tile of await page.locator('[data-testid=tile]').all()) {
+      const t = (await tile.boundingBox())!;
+      const apart =
+        t.x + t.width <= panel.x ||
+        panel.x + panel.width <= t.x ||
+        t.y + t.height <= panel.y ||
+        panel.y + panel.height <= t.y;
+      expect(apart, `tile ${JSON.stringify(t)} vs panel ${JSON.stringify(panel)}`).toBe(true);
+    }
   }
 
   it('lobby: a bad room name gets a clear message; a good one opens /r/<room>', async () => {
@@ -108,7 +125,15 @@ describe('meeting page', () => {
       expect(await tile.locator('video').evaluate((v: HTMLVideoElement) => v.videoWidth)).toBe(320);
       expect(await page.textContent('[data-testid=peer-count]')).toBe('2 in the room');
     }
+    await expectPanelBesideTiles(alice);
     const room = env.gw.conference!.room('media')!;
+    // Active speaker (both fake mics beep): the server's choice is highlighted on both pages.
+    for (const page of [alice, bob])
+      await waitFor('active speaker highlight', async () => {
+        const speaking = page.locator('[data-testid=tile][data-speaking=true]');
+        if ((await speaking.count()) !== 1) return undefined;
+        return (await speaking.getAttribute('data-peer-id')) === room.activeSpeaker ? true : undefined;
+      });
     const aliceProducers = () => [...room.peers.get(aliceId)!.producers.values()];
     const aliceTile = tileAt(bob, aliceId);
 
@@ -150,6 +175,7 @@ describe('meeting page', () => {
       .locator('video')
       .evaluate((v: HTMLVideoElement) => v.videoWidth);
     expect(screenWidth).toBeGreaterThan(320); // the 800x600 screen, not the camera
+    await expectPanelBesideTiles(bob);
     expect(aliceProducers().map((p) => p.appData.source)).toContain('screen');
     await alice.click('[data-testid=btn-screen]');
     await tileAt(bob, aliceId, 'screen').waitFor({ state: 'detached' });
@@ -190,5 +216,65 @@ describe('meeting page', () => {
     expect(await carol.isVisible('[data-testid=moderator-badge]')).toBe(false);
     const token = await alice.evaluate(() => localStorage.getItem('roomcast.moderator.denied'));
     expect(env.gw.conference!.isModerator('denied', token ?? undefined)).toBe(true);
+  });
+
+  it('a dropped signaling connection rejoins by itself: mute, camera off and screen share are kept', async () => {
+    // Alice reaches the gateway through a TCP relay that the test cuts; Bob connects directly.
+    const proxy = new TcpProxy(await freeTcpPort(), { host: '127.0.0.1', port: env.gw.port });
+    await proxy.start();
+    try {
+      const alice = await mediaPage('rejoin', 'Alice', `http://127.0.0.1:${proxy.port}`);
+      const bob = await mediaPage('rejoin', 'Bob');
+      const firstId = await alice.evaluate(() => window.__roomcast.peerId());
+      await waitFor('Alice’s video at Bob', async () => ((await inbound(bob)).frames > 0 ? true : undefined));
+      // Before the cut: mic off, camera off, sharing her screen.
+      await alice.click('[data-testid=btn-mic]');
+      await alice.click('[data-testid=btn-camera]');
+      await alice.click('[data-testid=btn-screen]');
+      await bob.locator(`[data-peer-id="${firstId}"] [data-testid=mic-state][data-muted=true]`).waitFor();
+      await bob.locator(`[data-testid=tile][data-peer-id="${firstId}"][data-source=screen]`).waitFor();
+
+      await proxy.stop();
+      await bob.locator(`[data-peer-id="${firstId}"]`).first().waitFor({ state: 'detached' });
+      await alice.waitForSelector(
+        '[data-testid=connection-status]:has-text("Connection to the server was lost")',
+      );
+      expect(await alice.locator('[data-testid=tile]:not([data-local])').count()).toBe(0);
+      await proxy.start();
+
+      const newId = await waitFor('Alice rejoined', async () => {
+        const id = await alice.evaluate(() => window.__roomcast.peerId());
+        return id && id !== firstId ? id : undefined;
+      });
+      await alice.waitForSelector('[data-testid=connection-status]', { state: 'hidden' });
+      const aliceAtBob = bob.locator(`[data-testid=tile][data-peer-id="${newId}"][data-source=camera]`);
+      await aliceAtBob.waitFor();
+      // After the rejoin her mic is still off, her camera still off (placeholder at Bob) and her
+      // screen share is published again; Bob's camera reaches her again.
+      expect(await alice.textContent('[data-testid=btn-mic]')).toBe('Mic off');
+      expect(await alice.textContent('[data-testid=btn-camera]')).toBe('Camera off');
+      await aliceAtBob.locator('[data-testid=mic-state][data-muted=true]').waitFor();
+      expect(await aliceAtBob.getAttribute('data-video')).toBe('off');
+      const screenAtBob = bob.locator(`[data-testid=tile][data-peer-id="${newId}"][data-source=screen]`);
+      await screenAtBob.waitFor();
+      const bobId = await bob.evaluate(() => window.__roomcast.peerId());
+      const grows = async (page: Page, peerId: string, source: 'camera' | 'screen') => {
+        await page
+          .locator(`[data-testid=tile][data-peer-id="${peerId}"][data-source=${source}][data-video=on]`)
+          .waitFor();
+        const shown = await tileFrames(page, peerId, source);
+        await waitFor(`${source} frames after the rejoin`, async () =>
+          (await tileFrames(page, peerId, source)) > shown + 5 ? true : undefined,
+        );
+      };
+      await grows(bob, newId, 'screen');
+      await grows(alice, bobId, 'camera');
+      // Camera back on: her paused-then-resumed camera decodes at Bob.
+      await alice.click('[data-testid=btn-camera]');
+      await grows(bob, newId, 'camera');
+      expect(await bob.textContent('[data-testid=peer-count]')).toBe('2 in the room');
+    } finally {
+      await proxy.stop();
+    }
   });
 });

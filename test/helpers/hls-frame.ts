@@ -2,24 +2,29 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FFMPEG } from '../../gateway/src/process/ffmpeg.ts';
 import { layout } from '../../gateway/src/compositor/layout.ts';
-import { colorClose, type RgbFrame } from './rtmp-receiver.ts';
+import { colorClose, rgbFrame, type RgbFrame } from './rtmp-receiver.ts';
 
 const execFileAsync = promisify(execFile);
+
+/** ffmpeg arguments that read the first frame of a live HLS playlist's newest segment. */
+const newestFrameInput = (playlistUrl: string): string[] => [
+  '-hide_banner',
+  '-loglevel',
+  'error',
+  '-live_start_index',
+  '-1',
+  '-i',
+  playlistUrl,
+  '-frames:v',
+  '1',
+];
 
 /** One decoded frame of a live HLS playlist (its newest segment), as rgb24 scaled to width x height. */
 export async function hlsFrame(playlistUrl: string, width: number, height: number): Promise<RgbFrame> {
   const { stdout } = await execFileAsync(
     FFMPEG,
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-live_start_index',
-      '-1',
-      '-i',
-      playlistUrl,
-      '-frames:v',
-      '1',
+      ...newestFrameInput(playlistUrl),
       '-f',
       'rawvideo',
       '-pix_fmt',
@@ -31,15 +36,12 @@ export async function hlsFrame(playlistUrl: string, width: number, height: numbe
     { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
   );
   if (stdout.length < width * height * 3) throw new Error(`no frame in ${playlistUrl}`);
-  return {
-    width,
-    height,
-    data: stdout,
-    pixel(x, y) {
-      const i = (Math.round(y) * width + Math.round(x)) * 3;
-      return [stdout[i]!, stdout[i + 1]!, stdout[i + 2]!];
-    },
-  };
+  return rgbFrame(stdout, width, height);
+}
+
+/** Saves one frame of a live HLS playlist (its newest segment) as an image file (e.g. a .png screenshot). */
+export async function saveHlsFrame(playlistUrl: string, file: string): Promise<void> {
+  await execFileAsync(FFMPEG, [...newestFrameInput(playlistUrl), '-y', file], { timeout: 20_000 });
 }
 
 export type Rgb = [number, number, number];

@@ -6,6 +6,7 @@ import { OwnedProcess } from '../../gateway/src/process/owned-process.ts';
 import { FFMPEG } from '../../gateway/src/process/ffmpeg.ts';
 import { freeTcpPort } from './net.ts';
 import { silentLogger } from './synthetic.ts';
+import { x264AacFlvArgs } from './rtmp-publisher.ts';
 
 /**
  * A real node-media-server 4 bound to 127.0.0.1 on a free port (the local RTMP hub), plus an
@@ -64,27 +65,7 @@ export function startTestPublisher(url: string, seconds?: number): OwnedProcess 
       '-i',
       'sine=frequency=440:sample_rate=44100',
       ...(seconds ? ['-t', String(seconds)] : []),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      '25',
-      '-keyint_min',
-      '25',
-      '-sc_threshold',
-      '0',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
-      '-f',
-      'flv',
-      url,
+      ...x264AacFlvArgs(25, url),
     ],
     logger: silentLogger,
     quitWithQ: true,

@@ -9,6 +9,36 @@ export interface FfmpegPublisher {
 }
 
 /**
+ * ffmpeg output arguments of the test publishers: H.264 (ultrafast, zerolatency, a keyframe every
+ * `gop` frames) + AAC 64k as FLV to `url`.
+ */
+export function x264AacFlvArgs(gop: number, url: string): string[] {
+  return [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'flv',
+    url,
+  ];
+}
+
+/**
  * A test publisher: ffmpeg -re testsrc2 + sine → H.264 (ultrafast, 1 s GOP) + AAC → RTMP.
  */
 export function startFfmpegPublisher(
@@ -34,27 +64,7 @@ export function startFfmpegPublisher(
     '-i',
     'sine=frequency=440:sample_rate=48000',
     ...(opts.seconds ? ['-t', String(opts.seconds)] : []),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    String(fps),
-    '-keyint_min',
-    String(fps),
-    '-sc_threshold',
-    '0',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
-    '-f',
-    'flv',
-    url,
+    ...x264AacFlvArgs(fps, url),
   ];
   let out = '';
   const child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -12,6 +12,28 @@ import { silentLogger } from './synthetic.ts';
 const execFileAsync = promisify(execFile);
 
 /**
+ * ffmpeg arguments that wait for ONE RTMP publisher on `url` (ffmpeg -listen) and stream-copy
+ * what it sends to the output `out` (format and target, e.g. ['-f', 'flv', file]).
+ */
+export function rtmpListenArgs(url: string, out: string[]): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-listen',
+    '1',
+    '-f',
+    'flv',
+    '-i',
+    url,
+    '-c',
+    'copy',
+    ...out,
+  ];
+}
+
+/**
  * An RTMP endpoint for tests: a TCP front that COUNTS connections and hands each one to a fresh
  * `ffmpeg -listen 1 -f flv -i rtmp://…` that copies the stream into its own file. One
  * connection = one RTMP session = one file.
@@ -52,23 +74,7 @@ export class RtmpReceiver {
     const proc = new OwnedProcess({
       name: `test rtmp listener ${n}`,
       command: FFMPEG,
-      args: [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-nostdin',
-        '-listen',
-        '1',
-        '-f',
-        'flv',
-        '-i',
-        `rtmp://127.0.0.1:${port}/live/x`,
-        '-c',
-        'copy',
-        '-f',
-        'flv',
-        file,
-      ],
+      args: rtmpListenArgs(`rtmp://127.0.0.1:${port}/live/x`, ['-f', 'flv', file]),
       logger: silentLogger,
       killTimeoutMs: 3000,
     });
@@ -166,15 +172,66 @@ export async function frameAt(
     { encoding: 'buffer', maxBuffer: 32 * 1024 * 1024 },
   );
   if (stdout.length < width * height * 3) throw new Error(`no frame at ${seconds}s in ${file}`);
+  return rgbFrame(stdout, width, height);
+}
+
+/** An rgb24 buffer of width x height as an RgbFrame. */
+export function rgbFrame(data: Buffer, width: number, height: number): RgbFrame {
   return {
     width,
     height,
-    data: stdout,
+    data,
     pixel(x, y) {
       const i = (Math.round(y) * width + Math.round(x)) * 3;
-      return [stdout[i]!, stdout[i + 1]!, stdout[i + 2]!];
+      return [data[i]!, data[i + 1]!, data[i + 2]!];
     },
   };
+}
+
+/** The frames of `file` from `from` for `seconds`, at 10 fps, as rgb24 frames of width x height. */
+export async function framesBetween(
+  file: string,
+  from: number,
+  seconds: number,
+  width: number,
+  height: number,
+): Promise<RgbFrame[]> {
+  const { stdout } = await execFileAsync(
+    FFMPEG,
+    [
+      '-v',
+      'error',
+      '-ss',
+      String(from),
+      '-t',
+      String(seconds),
+      '-i',
+      file,
+      '-vf',
+      'fps=10',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
+    { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+  );
+  const size = width * height * 3;
+  const out: RgbFrame[] = [];
+  for (let off = 0; off + size <= stdout.length; off += size)
+    out.push(rgbFrame(stdout.subarray(off, off + size), width, height));
+  return out;
+}
+
+/** The audio of `file` mixed down to mono 8 kHz signed 16-bit PCM. */
+export async function monoPcm8k(file: string): Promise<Int16Array> {
+  const { stdout } = await execFileAsync(
+    FFMPEG,
+    ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '8000', '-f', 's16le', 'pipe:1'],
+    { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return new Int16Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 2));
 }
 
 export const colorClose = (a: [number, number, number], b: [number, number, number], tol = 40): boolean =>

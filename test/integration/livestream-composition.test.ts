@@ -1,26 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as mediasoup from 'mediasoup';
-import type { types as ms } from 'mediasoup';
-import { MEDIA_CODECS } from '../../gateway/src/mediasoup/worker-pool.ts';
-import { Livestream, type LivestreamState } from '../../gateway/src/livestream/livestream.ts';
+import type { LivestreamState } from '../../gateway/src/livestream/livestream.ts';
 import { layout } from '../../gateway/src/compositor/layout.ts';
 import { OwnedProcess } from '../../gateway/src/process/owned-process.ts';
-import type { OutputConfig } from '../../gateway/src/config/schema.ts';
-import { SyntheticRoom, type Rgb } from '../helpers/synthetic-room.ts';
-import { RtmpReceiver, colorClose, frameAt } from '../helpers/rtmp-receiver.ts';
+import { DEFAULT_OUTPUT } from '../../gateway/src/config/schema.ts';
+import type { Rgb } from '../helpers/synthetic-room.ts';
+import { colorClose, frameAt } from '../helpers/rtmp-receiver.ts';
 import { probe } from '../helpers/ffprobe.ts';
-import { silentLogger } from '../helpers/synthetic.ts';
+import { LivestreamFixture, goLive } from '../helpers/livestream-fixture.ts';
 import { waitFor } from '../helpers/net.ts';
 
-const OUTPUT: OutputConfig = {
-  width: 1280,
-  height: 720,
-  fps: 30,
-  videoBitrateKbps: 2500,
-  audioBitrateKbps: 128,
-  preset: 'veryfast',
-  keyframeIntervalSeconds: 1,
-};
+// The gateway's default output: 1280x720, 30 fps.
+const OUTPUT = DEFAULT_OUTPUT;
 
 const PEOPLE: { id: string; name: string; color: Rgb; toneHz: number }[] = [
   { id: 'p1', name: 'Ada Lovelace', color: [220, 40, 40], toneHz: 330 },
@@ -33,38 +23,23 @@ const PEOPLE: { id: string; name: string; color: Rgb; toneHz: number }[] = [
 // ffmpeg listener's file. The file must hold 720p30 H.264 + AAC and each grid cell the colour of
 // its participant.
 describe('livestream composition', () => {
-  let worker: ms.Worker;
-  let room: SyntheticRoom;
-  let rx: RtmpReceiver;
-  let live: Livestream;
+  let fx: LivestreamFixture;
   const states: LivestreamState[] = [];
 
   beforeAll(async () => {
-    worker = await mediasoup.createWorker({ logLevel: 'error' });
-    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    room = new SyntheticRoom(router);
-    for (const p of PEOPLE) await room.join(p.id, { name: p.name, color: p.color, toneHz: p.toneHz });
-    rx = await RtmpReceiver.start();
+    fx = await LivestreamFixture.start();
+    for (const p of PEOPLE) await fx.room.join(p.id, { name: p.name, color: p.color, toneHz: p.toneHz });
   });
 
   afterAll(async () => {
-    await live?.stop();
-    await rx?.stop();
-    await room?.close();
-    worker?.close();
+    await fx?.close();
   });
 
   it('publishes one 1280x720 H.264 + AAC stream with each participant in its grid tile', async () => {
-    live = new Livestream({
-      source: room,
-      rtmpUrl: rx.url,
-      output: OUTPUT,
-      layout: 'grid',
-      logger: silentLogger,
-    });
+    const { room, rx } = fx;
+    const live = fx.livestream(OUTPUT);
     live.on('state', (s) => states.push(s));
-    await live.start();
-    await waitFor('livestream live', () => live.state === 'live', 20_000);
+    await goLive(live, 'livestream live');
     // Every participant's video has reached the compositor, then record a few seconds more.
     await waitFor(
       'first frames of all participants',

@@ -1,29 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as mediasoup from 'mediasoup';
-import type { types as ms } from 'mediasoup';
-import { MEDIA_CODECS } from '../../gateway/src/mediasoup/worker-pool.ts';
-import { Livestream } from '../../gateway/src/livestream/livestream.ts';
 import { layout, type LayoutItem } from '../../gateway/src/compositor/layout.ts';
-import type { OutputConfig } from '../../gateway/src/config/schema.ts';
-import { FFMPEG } from '../../gateway/src/process/ffmpeg.ts';
-import { SyntheticRoom, type Rgb } from '../helpers/synthetic-room.ts';
-import { RtmpReceiver, colorClose, frameAt } from '../helpers/rtmp-receiver.ts';
-import { silentLogger } from '../helpers/synthetic.ts';
-import { waitFor } from '../helpers/net.ts';
-
-const execFileAsync = promisify(execFile);
-
-const OUTPUT: OutputConfig = {
-  width: 640,
-  height: 360,
-  fps: 30,
-  videoBitrateKbps: 800,
-  audioBitrateKbps: 96,
-  preset: 'veryfast',
-  keyframeIntervalSeconds: 1,
-};
+import type { Rgb } from '../helpers/synthetic-room.ts';
+import { colorClose, frameAt, monoPcm8k } from '../helpers/rtmp-receiver.ts';
+import { LivestreamFixture, SMALL_OUTPUT, goLive, waitForAllVideo } from '../helpers/livestream-fixture.ts';
+const OUTPUT = SMALL_OUTPUT;
 const RED: Rgb = [220, 40, 40];
 const GREEN: Rgb = [40, 200, 60];
 const PLACEHOLDER: Rgb = [58, 62, 72];
@@ -52,42 +32,23 @@ function tonePower(pcm: Int16Array, from: number, to: number, freq: number): num
 
 // Camera off → placeholder tile; stream opt-out → out of the picture AND the sound at once.
 describe('livestream participant states', () => {
-  let worker: ms.Worker;
-  let room: SyntheticRoom;
-  let rx: RtmpReceiver;
-  let live: Livestream;
+  let fx: LivestreamFixture;
 
   beforeAll(async () => {
-    worker = await mediasoup.createWorker({ logLevel: 'error' });
-    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    room = new SyntheticRoom(router);
-    await room.join('p1', { name: 'Red One', color: RED, toneHz: TONE1 });
-    await room.join('p2', { name: 'Green Two', color: GREEN, toneHz: TONE2 });
-    rx = await RtmpReceiver.start();
+    fx = await LivestreamFixture.start();
+    await fx.room.join('p1', { name: 'Red One', color: RED, toneHz: TONE1 });
+    await fx.room.join('p2', { name: 'Green Two', color: GREEN, toneHz: TONE2 });
   });
 
   afterAll(async () => {
-    await live?.stop();
-    await rx?.stop();
-    await room?.close();
-    worker?.close();
+    await fx?.close();
   });
 
   it('shows a placeholder for a camera that is off and drops an opted-out participant', async () => {
-    live = new Livestream({
-      source: room,
-      rtmpUrl: rx.url,
-      output: OUTPUT,
-      layout: 'grid',
-      logger: silentLogger,
-    });
-    await live.start();
-    await waitFor('live', () => live.state === 'live', 20_000);
-    await waitFor(
-      'both videos',
-      () => live.stats().participants.every((p) => p.firstVideoFrameMs !== null),
-      20_000,
-    );
+    const { room, rx } = fx;
+    const live = fx.livestream(OUTPUT);
+    await goLive(live);
+    await waitForAllVideo(live);
     await new Promise((r) => setTimeout(r, 2000));
     const at = () => live.stats().framesOut / OUTPUT.fps;
     const tBoth = at() - 0.5;
@@ -133,12 +94,7 @@ describe('livestream participant states', () => {
     expect(green).toBe(0);
 
     // ... and out of the sound: p2's tone is gone, p1's stays.
-    const { stdout } = await execFileAsync(
-      FFMPEG,
-      ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '8000', '-f', 's16le', 'pipe:1'],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-    );
-    const pcm = new Int16Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 2));
+    const pcm = await monoPcm8k(file);
     const before2 = tonePower(pcm, tBeforeOptOut - 2, tBeforeOptOut - 0.5, TONE2);
     const after2 = tonePower(pcm, tOptedOut - 1.5, tOptedOut, TONE2);
     const after1 = tonePower(pcm, tOptedOut - 1.5, tOptedOut, TONE1);

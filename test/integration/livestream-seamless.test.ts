@@ -1,29 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as mediasoup from 'mediasoup';
-import type { types as ms } from 'mediasoup';
-import { MEDIA_CODECS } from '../../gateway/src/mediasoup/worker-pool.ts';
-import { Livestream } from '../../gateway/src/livestream/livestream.ts';
 import { layout, type LayoutItem, type LayoutMode } from '../../gateway/src/compositor/layout.ts';
-import type { OutputConfig } from '../../gateway/src/config/schema.ts';
-import { FFMPEG } from '../../gateway/src/process/ffmpeg.ts';
-import { SyntheticRoom, type Rgb } from '../helpers/synthetic-room.ts';
-import { RtmpReceiver, colorClose, frameAt, maxGap, packets } from '../helpers/rtmp-receiver.ts';
-import { silentLogger } from '../helpers/synthetic.ts';
-import { waitFor } from '../helpers/net.ts';
-
-const execFileAsync = promisify(execFile);
-
-const OUTPUT: OutputConfig = {
-  width: 640,
-  height: 360,
-  fps: 30,
-  videoBitrateKbps: 800,
-  audioBitrateKbps: 96,
-  preset: 'veryfast',
-  keyframeIntervalSeconds: 1,
-};
+import type { Rgb } from '../helpers/synthetic-room.ts';
+import { colorClose, frameAt, maxGap, monoPcm8k, packets } from '../helpers/rtmp-receiver.ts';
+import { LivestreamFixture, SMALL_OUTPUT as OUTPUT, goLive } from '../helpers/livestream-fixture.ts';
 
 const COLORS: Record<string, Rgb> = {
   p1: [220, 40, 40],
@@ -50,38 +29,24 @@ const screen = (id: string): LayoutItem => ({ id: `${id}:screen`, participantId:
 // the receiver must see ONE RTMP session with continuous video timestamps, sound all along, and
 // after each change the tiles the layout says.
 describe('livestream seamless output', () => {
-  let worker: ms.Worker;
-  let room: SyntheticRoom;
-  let rx: RtmpReceiver;
-  let live: Livestream;
+  let fx: LivestreamFixture;
 
   beforeAll(async () => {
-    worker = await mediasoup.createWorker({ logLevel: 'error' });
-    const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    room = new SyntheticRoom(router);
-    rx = await RtmpReceiver.start();
+    fx = await LivestreamFixture.start();
   });
 
   afterAll(async () => {
-    await live?.stop();
-    await rx?.stop();
-    await room?.close();
-    worker?.close();
+    await fx?.close();
   });
 
   it('keeps one RTMP session with continuous timestamps across joins, leaves, a share and layout switches', async () => {
+    const { room, rx } = fx;
     const join = (id: string) =>
       room.join(id, { name: id.toUpperCase(), color: COLORS[id]!, toneHz: TONES[id]! });
     await join('p1');
     await join('p2');
     await join('p3');
-    live = new Livestream({
-      source: room,
-      rtmpUrl: rx.url,
-      output: OUTPUT,
-      layout: 'grid',
-      logger: silentLogger,
-    });
+    const live = fx.livestream(OUTPUT);
     const t0 = performance.now();
     const now = () => (performance.now() - t0) / 1000;
     const checks: Check[] = [];
@@ -90,8 +55,7 @@ describe('livestream seamless output', () => {
       checks.push({ at: now() + settle, label, items, mode, speaker });
     const wait = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-    await live.start();
-    await waitFor('live', () => live.state === 'live', 20_000);
+    await goLive(live);
     await wait(2);
     mark('start: 3 in grid', [cam('p1'), cam('p2'), cam('p3')], 'grid');
     await wait(settle + 0.5);
@@ -143,12 +107,7 @@ describe('livestream seamless output', () => {
     expect(Math.max(...ats)).toBeGreaterThan(duration - 0.5);
 
     // Audible all along (2–3 participants with tones at every moment after the start).
-    const { stdout } = await execFileAsync(
-      FFMPEG,
-      ['-v', 'error', '-i', file, '-vn', '-ac', '1', '-ar', '8000', '-f', 's16le', 'pipe:1'],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-    );
-    const pcm = new Int16Array(stdout.buffer, stdout.byteOffset, Math.floor(stdout.length / 2));
+    const pcm = await monoPcm8k(file);
     const win = 4000; // 0.5 s windows
     const quiet: number[] = [];
     for (let start = 3 * 8000; start + win <= pcm.length - 8000; start += win) {

@@ -135,6 +135,30 @@ describe('FrameQueue (per-decoder FIFO)', () => {
     expect(q.repeated).toBe(1);
   });
 
+  it('assembles frames read in place (writeTarget/advance, the FIFO reader path)', () => {
+    const q = new FrameQueue(W, H, 3, 1000, () => 0);
+    const bytes = (W * H * 3) / 2;
+    // Reads of 5 bytes, then the rest of frame 1 and part of frame 2, like a pipe would deliver.
+    for (const [v, n] of [
+      [1, 5],
+      [1, bytes - 5],
+      [2, 7],
+      [2, bytes - 7],
+    ] as const) {
+      const t = q.writeTarget();
+      expect(t.length).toBeGreaterThanOrEqual(n);
+      t.fill(v, 0, n);
+      q.advance(n);
+    }
+    expect(q.received).toBe(2);
+    const f1 = q.next()!;
+    expect(f1.length).toBe(bytes);
+    expect(f1.every((b) => b === 1)).toBe(true);
+    expect(q.next()!.every((b) => b === 2)).toBe(true);
+    // The target never spans two frames: the next read lands at the start of a fresh slot.
+    expect(q.writeTarget().length).toBe(bytes);
+  });
+
   it('drops a frame only when a spare persists (no duplicates in steady state)', () => {
     let now = 0;
     const q = new FrameQueue(W, H, 6, 1000, () => now);

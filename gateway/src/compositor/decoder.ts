@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { OwnedProcess, type ExitInfo } from '../process/owned-process.ts';
@@ -26,7 +28,14 @@ abstract class RawDecoder extends EventEmitter<DecoderEvents> {
   protected readonly proc: OwnedProcess;
   readonly startedAt = performance.now();
 
-  constructor(name: string, sdpFile: string, stream: RtpReceiveStream, outArgs: string[], logger: Logger) {
+  constructor(
+    name: string,
+    sdpFile: string,
+    stream: RtpReceiveStream,
+    outArgs: string[],
+    logger: Logger,
+    output = 'pipe:1',
+  ) {
     super();
     writeFileSync(sdpFile, buildReceiveSdp([stream]));
     this.proc = new OwnedProcess({
@@ -54,9 +63,12 @@ abstract class RawDecoder extends EventEmitter<DecoderEvents> {
         '-i',
         sdpFile,
         ...outArgs,
-        'pipe:1',
+        ...(output === 'pipe:1' ? [] : ['-y']),
+        output,
       ],
       logger,
+      // stdout unused when the output is a FIFO: closed, so nothing buffers there.
+      ...(output === 'pipe:1' ? {} : { spawnOptions: { stdio: ['pipe', 'ignore', 'pipe'] } }),
       killTimeoutMs: 1500,
     });
     this.proc.child.stdout?.on('data', (c: Buffer) => this.onData(c));
@@ -95,13 +107,58 @@ export interface VideoDecoderOptions {
   logger: Logger;
 }
 
+let fifoSeq = 0;
+
+/**
+ * Raw video comes through a named FIFO read by a net.Socket with `onread`: libuv reads straight
+ * into the FrameQueue's preallocated slots. A child's stdout pipe would hand Node a fresh 64 KB
+ * Buffer per read, copied into the slot and then garbage-collected (~10 MB/s per tile at 720p
+ * grid). Measured on this machine: 4 x 632x356@30 readers cost Node 0.03 instead of 0.05 core.
+ */
+function openFifo(file: string): { fd: number } {
+  rmSync(file, { force: true });
+  execFileSync('mkfifo', ['-m', '600', file]);
+  // Non-blocking read end first: the open does not wait for the writer, and the ffmpeg side's
+  // open then finds a reader. No EOF is reported before a writer has connected.
+  return { fd: openSync(file, constants.O_RDONLY | constants.O_NONBLOCK) };
+}
+
 export class VideoDecoder extends RawDecoder {
   readonly frames: FrameQueue;
   readonly width: number;
   readonly height: number;
+  private readonly reader: Socket;
+  private readonly fifo: string;
 
   constructor(o: VideoDecoderOptions) {
     const { width: w, height: h } = o;
+    const frames = new FrameQueue(w, h);
+    const fifo = path.join(o.dir, `${o.stream.port}-${++fifoSeq}.yuv`);
+    const { fd } = openFifo(fifo);
+    let reader: Socket;
+    try {
+      // `onread` is accepted by the constructor at runtime (Node >= 12) but missing from its type.
+      const opts: SocketConstructorOpts & { onread: OnReadOpts } = {
+        fd,
+        readable: true,
+        writable: false,
+        onread: {
+          buffer: () => frames.writeTarget(),
+          // true: keep reading (false would pause the socket).
+          callback: (n: number) => {
+            frames.advance(n);
+            return true;
+          },
+        },
+      };
+      reader = new Socket(opts);
+    } catch (err) {
+      closeSync(fd);
+      rmSync(fifo, { force: true });
+      throw err;
+    }
+    // EOF / EPIPE when the decoder goes away: the process exit event drives recovery.
+    reader.on('error', () => {});
     const fit =
       o.fit === 'cover'
         ? `scale=${w}:${h}:force_original_aspect_ratio=increase:flags=fast_bilinear,crop=${w}:${h}`
@@ -126,10 +183,19 @@ export class VideoDecoder extends RawDecoder {
         'yuv420p',
       ],
       o.logger,
+      fifo,
     );
     this.width = w;
     this.height = h;
-    this.frames = new FrameQueue(w, h);
+    this.frames = frames;
+    this.reader = reader;
+    this.fifo = fifo;
+    this.proc.once('exit', () => this.closeFifo());
+  }
+
+  private closeFifo(): void {
+    this.reader.destroy();
+    rmSync(this.fifo, { force: true });
   }
 
   protected onData(chunk: Buffer): void {

@@ -54,6 +54,28 @@ export class FrameQueue {
     }
   }
 
+  /**
+   * Zero-copy feeding: the unfilled tail of the frame being filled, for the pipe to read straight
+   * into (see VideoDecoder). Valid until the next advance(); the slot is reserved meanwhile.
+   */
+  writeTarget(): Buffer {
+    if (this.filling < 0) this.filling = this.takeFree();
+    return this.slots[this.filling]!.subarray(this.fillPos);
+  }
+
+  /** `n` bytes were written into the buffer last returned by writeTarget(). */
+  advance(n: number): void {
+    if (this.filling < 0) return;
+    this.fillPos += n;
+    if (this.fillPos >= this.frameBytes) {
+      this.ready.push(this.filling);
+      this.filling = -1;
+      this.fillPos = 0;
+      this.received++;
+      if (this.firstFrameAt < 0) this.firstFrameAt = this.now();
+    }
+  }
+
   private takeFree(): number {
     const f = this.free.pop();
     if (f !== undefined) return f;

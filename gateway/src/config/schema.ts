@@ -106,17 +106,20 @@ const outputSchema = z
   .strict()
   .refine((o) => o.width % 2 === 0 && o.height % 2 === 0, { message: 'width and height must be even' });
 
+/** The output used when none is configured: 720p30, what common RTMP ingests expect. */
+export const DEFAULT_OUTPUT: z.infer<typeof outputSchema> = {
+  width: 1280,
+  height: 720,
+  fps: 30,
+  videoBitrateKbps: 2500,
+  audioBitrateKbps: 128,
+  preset: 'veryfast',
+  keyframeIntervalSeconds: 1,
+};
+
 const livestreamSchema = z
   .object({
-    output: outputSchema.default({
-      width: 1280,
-      height: 720,
-      fps: 30,
-      videoBitrateKbps: 2500,
-      audioBitrateKbps: 128,
-      preset: 'veryfast',
-      keyframeIntervalSeconds: 1,
-    }),
+    output: outputSchema.default(DEFAULT_OUTPUT),
     defaultLayout: z.enum(['auto', 'grid', 'speaker', 'screen']).default('auto'),
     /** Stop when the room has had no participant for this long (Jibri's default: 30 s). 0 = never. */
     autoStopEmptySeconds: seconds.default(30),
