@@ -205,7 +205,9 @@ export class ConferenceServer extends EventEmitter<ConferenceEvents> {
     socket.on('error', (err) => this.logger.debug({ err: err.message }, 'signaling socket error'));
     socket.on('close', () => {
       this.connections.delete(conn);
-      // Queue the cleanup after in-flight requests so a half-created transport is closed too.
+      // Leave at once: the others must not wait for this socket's in-flight requests. Run the
+      // cleanup again after them, so whatever they still create (a late join, a transport) goes too.
+      void this.disconnect(conn);
       conn.queue = conn.queue.then(() => this.disconnect(conn));
     });
   }
