@@ -15,29 +15,22 @@ import * as mediasoup from 'mediasoup';
 import { MEDIA_CODECS } from '../gateway/src/mediasoup/worker-pool.ts';
 import { Livestream } from '../gateway/src/livestream/livestream.ts';
 import { processCpuSeconds } from '../gateway/src/livestream/proc-stats.ts';
-import type { OutputConfig } from '../gateway/src/config/schema.ts';
+import { DEFAULT_OUTPUT, type OutputConfig } from '../gateway/src/config/schema.ts';
 import { OwnedProcess } from '../gateway/src/process/owned-process.ts';
 import { FFMPEG } from '../gateway/src/process/ffmpeg.ts';
 import { buildReceiveSdp } from '../gateway/src/rtp/sdp.ts';
 import type { ConsumedTrack } from '../gateway/src/rooms/room-source.ts';
-import { encoderArgs } from '../gateway/src/compositor/encoder.ts';
+import { xstackBaselineArgs } from './baseline.ts';
 import { allocatePortPair } from '../gateway/src/livestream/udp-ports.ts';
 import { SyntheticRoom, type Rgb } from '../test/helpers/synthetic-room.ts';
 import { silentLogger } from '../test/helpers/synthetic.ts';
 import { freeTcpPort, waitFor } from '../test/helpers/net.ts';
+import { rtmpListenArgs } from '../test/helpers/rtmp-receiver.ts';
 
 const WINDOW_S = Number(process.env.AB_WINDOW_S ?? 15);
 const WINDOWS = Number(process.env.AB_WINDOWS ?? 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const OUTPUT: OutputConfig = {
-  width: 1280,
-  height: 720,
-  fps: 30,
-  videoBitrateKbps: 2500,
-  audioBitrateKbps: 128,
-  preset: 'veryfast',
-  keyframeIntervalSeconds: 1,
-};
+const OUTPUT: OutputConfig = DEFAULT_OUTPUT;
 const PEOPLE: { id: string; color: Rgb; tone: number }[] = [
   { id: 'p1', color: [200, 30, 30], tone: 500 },
   { id: 'p2', color: [30, 150, 40], tone: 800 },
@@ -51,23 +44,7 @@ async function sink(): Promise<{ url: string; proc: OwnedProcess }> {
   const proc = new OwnedProcess({
     name: 'ab sink',
     command: FFMPEG,
-    args: [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-nostdin',
-      '-listen',
-      '1',
-      '-f',
-      'flv',
-      '-i',
-      url,
-      '-c',
-      'copy',
-      '-f',
-      'null',
-      '-',
-    ],
+    args: rtmpListenArgs(url, ['-f', 'null', '-']),
     logger: silentLogger,
   });
   await sleep(300);
@@ -101,7 +78,7 @@ async function measureLive(live: Livestream): Promise<Record<string, number>> {
 async function baseline(room: SyntheticRoom, dir: string): Promise<number> {
   const s = await sink();
   const consumed: ConsumedTrack[] = [];
-  const inputs: string[] = [];
+  const sdpFiles: string[] = [];
   for (const [i, p] of room.participants().entries()) {
     const streams = [];
     for (const t of p.tracks) {
@@ -112,29 +89,12 @@ async function baseline(room: SyntheticRoom, dir: string): Promise<number> {
     }
     const sdp = path.join(dir, `baseline-${i}.sdp`);
     writeFileSync(sdp, buildReceiveSdp(streams));
-    inputs.push('-protocol_whitelist', 'file,udp,rtp', '-analyzeduration', '300000', '-f', 'sdp', '-i', sdp);
+    sdpFiles.push(sdp);
   }
-  const enc = encoderArgs(OUTPUT, s.url);
-  const fc =
-    [0, 1, 2, 3].map((i) => `[${i}:v]scale=640:360,setsar=1[v${i}]`).join(';') +
-    ';[v0][v1][v2][v3]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0,fps=30[v];' +
-    '[0:a][1:a][2:a][3:a]amix=inputs=4:normalize=0[a]';
   const proc = new OwnedProcess({
     name: 'ab baseline',
     command: FFMPEG,
-    args: [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      ...inputs,
-      '-filter_complex',
-      fc,
-      '-map',
-      '[v]',
-      '-map',
-      '[a]',
-      ...enc.slice(enc.indexOf('-c:v')),
-    ],
+    args: xstackBaselineArgs(sdpFiles, OUTPUT, s.url),
     logger: silentLogger,
   });
   await sleep(300);

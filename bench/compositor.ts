@@ -34,7 +34,7 @@ import { OwnedProcess } from '../gateway/src/process/owned-process.ts';
 import { FFMPEG, ffmpegVersion } from '../gateway/src/process/ffmpeg.ts';
 import { buildReceiveSdp } from '../gateway/src/rtp/sdp.ts';
 import type { ConsumedTrack } from '../gateway/src/rooms/room-source.ts';
-import { encoderArgs } from '../gateway/src/compositor/encoder.ts';
+import { xstackBaselineArgs } from './baseline.ts';
 import { allocatePortPair } from '../gateway/src/livestream/udp-ports.ts';
 import { SyntheticRoom, type Rgb } from '../test/helpers/synthetic-room.ts';
 import { silentLogger } from '../test/helpers/synthetic.ts';
@@ -127,7 +127,7 @@ async function measureLivestream(live: Livestream, seconds: number): Promise<Cpu
 /** The baseline: one ffmpeg, 4 RTP inputs (audio + video SDP each) → xstack 2x2 + amix → same encoder. */
 async function startBaseline(room: SyntheticRoom, url: string, dir: string) {
   const consumed: ConsumedTrack[] = [];
-  const inputs: string[] = [];
+  const sdpFiles: string[] = [];
   for (const [i, p] of room.participants().entries()) {
     const streams = [];
     for (const t of p.tracks) {
@@ -138,30 +138,12 @@ async function startBaseline(room: SyntheticRoom, url: string, dir: string) {
     }
     const sdp = path.join(dir, `baseline-${i}.sdp`);
     writeFileSync(sdp, buildReceiveSdp(streams));
-    inputs.push('-protocol_whitelist', 'file,udp,rtp', '-analyzeduration', '300000', '-f', 'sdp', '-i', sdp);
+    sdpFiles.push(sdp);
   }
-  const enc = encoderArgs(OUTPUT, url);
-  const encOut = enc.slice(enc.indexOf('-c:v')); // same x264/aac/flv settings as the Livestream
-  const fc =
-    [0, 1, 2, 3].map((i) => `[${i}:v]scale=640:360,setsar=1[v${i}]`).join(';') +
-    ';[v0][v1][v2][v3]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0,fps=30[v];' +
-    '[0:a][1:a][2:a][3:a]amix=inputs=4:normalize=0[a]';
   const proc = new OwnedProcess({
     name: 'bench baseline',
     command: FFMPEG,
-    args: [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      ...inputs,
-      '-filter_complex',
-      fc,
-      '-map',
-      '[v]',
-      '-map',
-      '[a]',
-      ...encOut,
-    ],
+    args: xstackBaselineArgs(sdpFiles, OUTPUT, url),
     logger: silentLogger,
   });
   await sleep(300);
