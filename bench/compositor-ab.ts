@@ -8,7 +8,7 @@
  * (default 15) s each, CPU as a fraction of one core split node / encoder / video / audio
  * decoders. AB_BASELINE=1 also measures the one-ffmpeg xstack+amix baseline (one window each).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as mediasoup from 'mediasoup';
@@ -18,10 +18,7 @@ import { processCpuSeconds } from '../gateway/src/livestream/proc-stats.ts';
 import { DEFAULT_OUTPUT, type OutputConfig } from '../gateway/src/config/schema.ts';
 import { OwnedProcess } from '../gateway/src/process/owned-process.ts';
 import { FFMPEG } from '../gateway/src/process/ffmpeg.ts';
-import { buildReceiveSdp } from '../gateway/src/rtp/sdp.ts';
-import type { ConsumedTrack } from '../gateway/src/rooms/room-source.ts';
-import { xstackBaselineArgs } from './baseline.ts';
-import { allocatePortPair } from '../gateway/src/livestream/udp-ports.ts';
+import { startBaseline } from './baseline.ts';
 import { SyntheticRoom, type Rgb } from '../test/helpers/synthetic-room.ts';
 import { silentLogger } from '../test/helpers/synthetic.ts';
 import { freeTcpPort, waitFor } from '../test/helpers/net.ts';
@@ -77,37 +74,13 @@ async function measureLive(live: Livestream): Promise<Record<string, number>> {
 
 async function baseline(room: SyntheticRoom, dir: string): Promise<number> {
   const s = await sink();
-  const consumed: ConsumedTrack[] = [];
-  const sdpFiles: string[] = [];
-  for (const [i, p] of room.participants().entries()) {
-    const streams = [];
-    for (const t of p.tracks) {
-      const port = await allocatePortPair();
-      const c = await room.consume(t.id, { ip: '127.0.0.1', port, rtcpPort: port + 1 });
-      consumed.push(c);
-      streams.push(c.receive);
-    }
-    const sdp = path.join(dir, `baseline-${i}.sdp`);
-    writeFileSync(sdp, buildReceiveSdp(streams));
-    sdpFiles.push(sdp);
-  }
-  const proc = new OwnedProcess({
-    name: 'ab baseline',
-    command: FFMPEG,
-    args: xstackBaselineArgs(sdpFiles, OUTPUT, s.url),
-    logger: silentLogger,
-  });
-  await sleep(300);
-  for (const c of consumed) await c.start();
-  const kf = setInterval(() => consumed.forEach((c) => void c.requestKeyFrame()), 1000);
+  const base = await startBaseline(room, s.url, dir, OUTPUT, 'ab baseline');
   await sleep(10_000);
-  const c0 = (await processCpuSeconds(proc.pid!)) ?? 0;
+  const c0 = (await processCpuSeconds(base.proc.pid!)) ?? 0;
   const t0 = performance.now();
   await sleep(WINDOW_S * 1000);
-  const v = (((await processCpuSeconds(proc.pid!)) ?? 0) - c0) / ((performance.now() - t0) / 1000);
-  clearInterval(kf);
-  await proc.stop();
-  consumed.forEach((c) => c.close());
+  const v = (((await processCpuSeconds(base.proc.pid!)) ?? 0) - c0) / ((performance.now() - t0) / 1000);
+  await base.stop();
   await s.proc.stop();
   return v;
 }

@@ -19,7 +19,7 @@
  * 4. Time from start() to the first output frame and to each participant's first frame.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -32,10 +32,7 @@ import { layout } from '../gateway/src/compositor/layout.ts';
 import { DEFAULT_OUTPUT, type OutputConfig } from '../gateway/src/config/schema.ts';
 import { OwnedProcess } from '../gateway/src/process/owned-process.ts';
 import { FFMPEG, ffmpegVersion } from '../gateway/src/process/ffmpeg.ts';
-import { buildReceiveSdp } from '../gateway/src/rtp/sdp.ts';
-import type { ConsumedTrack } from '../gateway/src/rooms/room-source.ts';
-import { xstackBaselineArgs } from './baseline.ts';
-import { allocatePortPair } from '../gateway/src/livestream/udp-ports.ts';
+import { startBaseline } from './baseline.ts';
 import { SyntheticRoom, type Rgb } from '../test/helpers/synthetic-room.ts';
 import { silentLogger } from '../test/helpers/synthetic.ts';
 import { rtmpListenArgs } from '../test/helpers/rtmp-receiver.ts';
@@ -121,41 +118,6 @@ async function measureLivestream(live: Livestream, seconds: number): Promise<Cpu
     pss,
     rss,
     loopP99Ms: loop.percentile(99) / 1e6,
-  };
-}
-
-/** The baseline: one ffmpeg, 4 RTP inputs (audio + video SDP each) → xstack 2x2 + amix → same encoder. */
-async function startBaseline(room: SyntheticRoom, url: string, dir: string) {
-  const consumed: ConsumedTrack[] = [];
-  const sdpFiles: string[] = [];
-  for (const [i, p] of room.participants().entries()) {
-    const streams = [];
-    for (const t of p.tracks) {
-      const port = await allocatePortPair();
-      const c = await room.consume(t.id, { ip: '127.0.0.1', port, rtcpPort: port + 1 });
-      consumed.push(c);
-      streams.push(c.receive);
-    }
-    const sdp = path.join(dir, `baseline-${i}.sdp`);
-    writeFileSync(sdp, buildReceiveSdp(streams));
-    sdpFiles.push(sdp);
-  }
-  const proc = new OwnedProcess({
-    name: 'bench baseline',
-    command: FFMPEG,
-    args: xstackBaselineArgs(sdpFiles, OUTPUT, url),
-    logger: silentLogger,
-  });
-  await sleep(300);
-  for (const c of consumed) await c.start();
-  const keyframes = setInterval(() => consumed.forEach((c) => void c.requestKeyFrame()), 1000);
-  return {
-    proc,
-    async stop() {
-      clearInterval(keyframes);
-      await proc.stop();
-      consumed.forEach((c) => c.close());
-    },
   };
 }
 
@@ -390,7 +352,7 @@ async function main() {
     const av = await avOffsets(recFile);
     for (let i = 0; i < pairs; i++) {
       const bsink = await rtmpSink(null);
-      const base = await startBaseline(room, bsink.url, dir);
+      const base = await startBaseline(room, bsink.url, dir, OUTPUT);
       await sleep(10_000); // the xstack graph needs ~8 s to probe its inputs
       bs.push(await measureBaseline(base.proc.pid!, WINDOW_S));
       await base.stop();
@@ -425,7 +387,7 @@ async function main() {
       await l3.stop();
       await s1.proc.stop();
       const s2 = await rtmpSink(null);
-      const b3 = await startBaseline(proom, s2.url, dir);
+      const b3 = await startBaseline(proom, s2.url, dir, OUTPUT);
       await sleep(10_000);
       pb = await measureBaseline(b3.proc.pid!, WINDOW_S);
       await b3.stop();
