@@ -46,6 +46,15 @@ async function runFfmpeg(args: string[], name: string): Promise<void> {
   if (exit.code !== 0) throw new Error(`${name} failed: ${exit.stderrTail.join('\n')}`);
 }
 
+/** Encodes `file` once (ffmpeg args end with the output path); cached across runs. */
+async function encodeOnce(file: string, args: (out: string) => string[], name: string): Promise<void> {
+  if (existsSync(file)) return;
+  // Written under a temp name, then renamed: a concurrent run never reads half a clip.
+  const tmp = `${file}.${process.pid}.tmp.mkv`;
+  await runFfmpeg(args(tmp), name);
+  renameSync(tmp, file);
+}
+
 const hex = (c: Rgb) => c.map((v) => v.toString(16).padStart(2, '0')).join('');
 
 /** Pre-encoded VP8 (.mkv) and Opus (.mkv) clips for a spec; cached across runs. */
@@ -58,13 +67,13 @@ export async function ensureClips(spec: ClipSpec): Promise<{ video: string; audi
   const key = `${spec.pattern ? 'pattern' : hex(spec.color)}_${w}x${h}_${fps}${spec.flash ? '_flash' : ''}`;
   const video = path.join(dir, `v_${key}.mkv`);
   const audio = path.join(dir, `a_${spec.toneHz}${spec.flash ? '_beep' : ''}.mkv`);
-  if (!existsSync(video)) {
-    const tmp = `${video}.${process.pid}.tmp.mkv`;
+  {
     const flash = spec.flash
       ? [`-vf`, `drawbox=x=0:y=0:w=iw:h=ih/2:color=white:t=fill:enable='lt(mod(t,2),0.1)'`]
       : [];
-    await runFfmpeg(
-      [
+    await encodeOnce(
+      video,
+      (tmp) => [
         '-hide_banner',
         '-loglevel',
         'error',
@@ -95,15 +104,14 @@ export async function ensureClips(spec: ClipSpec): Promise<{ video: string; audi
       ],
       'clip encode video',
     );
-    renameSync(tmp, video);
   }
-  if (!existsSync(audio)) {
-    const tmp = `${audio}.${process.pid}.tmp.mkv`;
+  {
     const expr = spec.flash
       ? `aevalsrc='if(lt(mod(t,2),0.1),0.5*sin(2*PI*${spec.toneHz}*t),0)|if(lt(mod(t,2),0.1),0.5*sin(2*PI*${spec.toneHz}*t),0)':s=48000:d=${CLIP_SECONDS}`
       : `aevalsrc='0.3*sin(2*PI*${spec.toneHz}*t)|0.3*sin(2*PI*${spec.toneHz}*t)':s=48000:d=${CLIP_SECONDS}`;
-    await runFfmpeg(
-      [
+    await encodeOnce(
+      audio,
+      (tmp) => [
         '-hide_banner',
         '-loglevel',
         'error',
@@ -121,7 +129,6 @@ export async function ensureClips(spec: ClipSpec): Promise<{ video: string; audi
       ],
       'clip encode audio',
     );
-    renameSync(tmp, audio);
   }
   return { video, audio };
 }
